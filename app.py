@@ -1,0 +1,132 @@
+"""Web Billing member settings: the application factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFError
+from playhouse.db_url import connect as connect_url
+from werkzeug.exceptions import HTTPException
+
+import cli
+import phones
+from assets import STATIC_ENDPOINTS, asset_url, htmx_blueprint
+from clock import format_jst
+from extensions import csrf, db, mail
+from rendering import ERROR_TITLES, render
+
+# Every setting can come from a FLASK_-prefixed environment variable (SPEC §4).
+DEFAULTS = {
+    "EMAIL_CONFIRM_HOURS": 24,
+    # Links in mail are built from this, never from the request's Host header.
+    "EXTERNAL_BASE_URL": "http://localhost:5000",
+    "IDLE_TIMEOUT_MINUTES": 30,
+    "ABSOLUTE_TIMEOUT_HOURS": 24,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 30,
+    "MAIL_SERVER": None,  # None: mail stays in the outbox (see /dev/mail in debug)
+    "MAIL_PORT": 25,
+    "MAIL_DEFAULT_SENDER": "webbilling_info@example.jp",
+    "MAIL_SUPPRESS_SEND": False,
+    "MAIL_DEBUG": False,
+    "WTF_CSRF_TIME_LIMIT": None,  # a form left open all afternoon still posts
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SEND_FILE_MAX_AGE_DEFAULT": 31_536_000,  # static URLs are fingerprinted
+}
+
+CSP = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.from_mapping(DEFAULTS)
+    app.config["SESSION_COOKIE_SECURE"] = not app.debug
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _configure_secret_key(app)
+    app.config.setdefault(
+        "DATABASE_URL", f"sqlite:///{Path(app.instance_path, 'webbilling.sqlite3')}"
+    )
+    app.config["DATABASE"] = open_database(app.config["DATABASE_URL"])
+
+    db.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+
+    from blueprints.account import bp as account_bp
+    from blueprints.auth import bp as auth_bp
+    from blueprints.devmail import bp as devmail_bp
+    from blueprints.phone import bp as phone_bp
+
+    app.register_blueprint(htmx_blueprint)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(phone_bp)
+    if app.debug:
+        app.register_blueprint(devmail_bp)
+
+    # Fewer bytes on slow networks: no blank lines or indentation left by template tags.
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals["asset_url"] = asset_url
+    app.jinja_env.filters["jst"] = format_jst
+    app.jinja_env.filters["phone"] = phones.display
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    cli.register(app)
+    return app
+
+
+def open_database(url: str):
+    """A Peewee database for `url`; SQLite gets WAL, foreign keys and a busy timeout, and
+    every transaction takes the write lock up front (BEGIN IMMEDIATE) so two writers never
+    deadlock upgrading a read lock."""
+    if url.startswith("sqlite"):
+        return connect_url(
+            url,
+            pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000},
+            lock_type="IMMEDIATE",
+        )
+    return connect_url(url)
+
+
+def _configure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if not (app.debug or app.testing):
+        raise RuntimeError("FLASK_SECRET_KEY is not set: production refuses to start without it.")
+    key_file = Path(app.instance_path, "secret_key")
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint not in STATIC_ENDPOINTS:
+        # Pages show personal data or one-time tokens: never keep them in any cache.
+        headers["Cache-Control"] = "no-store"
+        response.vary.update(("HX-Request", "HX-History-Restore-Request"))
+    return response
+
+
+def _http_error(error: HTTPException):
+    """Every error is a Japanese page (or, for htmx, the same message in place of the card)."""
+    return render("errors/_error.html", title=ERROR_TITLES.get(error.code, "エラー"),
+                  status=error.code, error=error)
+
+
+def _csrf_error(error: CSRFError):
+    return render("errors/_csrf.html", title="画面の有効期限切れ", status=400)

@@ -1,0 +1,140 @@
+"""Server-side login sessions.
+
+The signed Flask cookie holds a random token; the `LoginSession` row (found by the token's
+SHA-256) is what makes it a login. Logout, a password change or a cancellation delete rows, so
+a replayed old cookie is no longer logged in, on this app server or any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, request, session, url_for
+
+from assets import STATIC_ENDPOINTS
+from clock import utcnow
+from extensions import db
+from models import LoginSession, Member
+from rendering import is_htmx
+
+SESSION_KEY = "sid"
+# last_seen_at is written at most once a minute, so idle expiry is exact to within a minute.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_login_session(member: Member) -> None:
+    """Log `member` in with a brand-new session (no fixation) and record the login time."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    with db.database.atomic():
+        LoginSession.create(
+            token_hash=_digest(token),
+            member=member,
+            created_at=now,
+            last_seen_at=now,
+            previous_login_at=member.last_login_at,
+        )
+        Member.update(last_login_at=now, failed_logins=0, locked_until=None).where(
+            Member.id == member.id
+        ).execute()
+    session.clear()
+    session[SESSION_KEY] = token
+
+
+def end_login_session() -> None:
+    if g.login is not None:
+        LoginSession.delete().where(LoginSession.id == g.login.id).execute()
+    session.clear()
+
+
+def end_other_sessions(member: Member) -> None:
+    """Log the member out everywhere but here (after a credential change)."""
+    LoginSession.delete().where(
+        (LoginSession.member == member.id) & (LoginSession.id != g.login.id)
+    ).execute()
+
+
+def end_all_sessions(member: Member) -> None:
+    LoginSession.delete().where(LoginSession.member == member.id).execute()
+
+
+def load_login() -> None:
+    """Before every request: who is logged in, if anyone, and is the session still alive?"""
+    g.login = g.member = None
+    g.login_expired = False
+    if request.endpoint in STATIC_ENDPOINTS:
+        return
+    token = session.get(SESSION_KEY)
+    if token is None:
+        return
+    login = (
+        LoginSession.select(LoginSession, Member)
+        .join(Member)
+        .where(LoginSession.token_hash == _digest(token))
+        .first()
+    )
+    now = utcnow()
+    config = current_app.config
+    if (
+        login is None
+        or login.member.is_cancelled
+        or now - login.last_seen_at > timedelta(minutes=config["IDLE_TIMEOUT_MINUTES"])
+        or now - login.created_at > timedelta(hours=config["ABSOLUTE_TIMEOUT_HOURS"])
+    ):
+        if login is not None:
+            LoginSession.delete().where(LoginSession.id == login.id).execute()
+        session.pop(SESSION_KEY)
+        g.login_expired = True
+        return
+    if now - login.last_seen_at >= TOUCH_EVERY:
+        LoginSession.update(last_seen_at=now).where(LoginSession.id == login.id).execute()
+    g.login, g.member = login, login.member
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.member is None:
+            return redirect_to_login()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def redirect_to_login():
+    """Send the visitor to /login, remembering where they were so they land back there."""
+    if g.login_expired:
+        flash("一定時間が経過したため、ログアウトしました。もう一度ログインしてください。")
+    target = url_for("auth.login", next=where_they_were())
+    if is_htmx():
+        # A fragment cannot show the login page: make the browser navigate to it.
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+def where_they_were() -> str:
+    if is_htmx():
+        return safe_next(request.headers.get("HX-Current-URL", "")) or url_for("account.index")
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    return safe_next(request.referrer or "") or url_for("account.index")
+
+
+def safe_next(url: str) -> str | None:
+    """The path of `url` if it points into this site, else None (no open redirect)."""
+    parts = urlsplit(url.replace("\\", "/"))
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    if parts.scheme not in ("", "http", "https") or not parts.path.startswith("/"):
+        return None
+    if parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")

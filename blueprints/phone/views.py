@@ -1,0 +1,65 @@
+from flask import g, redirect, url_for
+
+from blueprints.auth.sessions import login_required
+from extensions import db
+from models import Member, record_change
+from rendering import is_htmx, render
+
+from . import bp
+from .forms import PhoneForm
+
+CARD = "phone/_card.html"
+TITLE = "ご連絡先電話番号変更"
+
+
+def _card(step: str, form: PhoneForm | None = None, status: int = 200):
+    return render(CARD, title=TITLE, step=step, form=form, member=g.member, status=status)
+
+
+@bp.get("/card")
+@login_required
+def card():
+    """The ④ item as 基本情報 shows it (where キャンセル goes back to)."""
+    return _card("view")
+
+
+@bp.get("")
+@bp.post("/edit")
+@login_required
+def edit():
+    """Step 1: the new number (a POST here is 戻る from the confirm step, keeping the input)."""
+    form = PhoneForm(current=g.member.daytime_phone)
+    return _card("edit", form)
+
+
+@bp.post("/confirm")
+@login_required
+def confirm():
+    """Step 2: show the number as it will be stored, or the form again with the problem."""
+    form = PhoneForm(current=g.member.daytime_phone)
+    if not form.validate():
+        return _card("edit", form, 422)
+    return _card("confirm", form)
+
+
+@bp.post("")
+@login_required
+def update():
+    """Step 3: validate everything again (never trust the confirm page), then store."""
+    form = PhoneForm(current=g.member.daytime_phone)
+    if not form.validate():
+        return _card("edit", form, 422)
+    with db.database.atomic():
+        Member.update(daytime_phone=form.digits).where(Member.id == g.member.id).execute()
+        record_change(g.member, "日中のご連絡先電話番号", f"末尾 {form.digits[-4:]} に変更")
+    if not is_htmx():
+        return redirect(url_for("phone.done"), 303)
+    g.member.daytime_phone = form.digits
+    return _card("done")
+
+
+@bp.get("/done")
+@login_required
+def done():
+    """連絡先電話番号変更完了 (where the no-JavaScript flow lands after its 303)."""
+    return _card("done")

@@ -1,0 +1,173 @@
+"""Peewee models: members and everything a member can change (SPEC §3).
+
+Times are stored as naive UTC datetimes and shown in Japan time (see `clock.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from clock import utcnow
+from extensions import db
+
+# The secret questions a member can pick (order is the select's order).
+SECRET_QUESTIONS = (
+    "母親の旧姓は？",
+    "最初に飼ったペットの名前は？",
+    "出身小学校の名前は？",
+    "子供の頃のあだ名は？",
+    "好きな食べ物は？",
+    "初めて買った車の車種は？",
+)
+
+
+class Member(db.Model):
+    login_id = CharField(max_length=31)
+    # Lower-cased login ID: the unique index makes "unused by any other member,
+    # ignoring case" a database guarantee, not only a check.
+    login_id_key = CharField(max_length=31, unique=True)
+    password_hash = CharField()
+    customer_name = CharField()
+    registered_at = DateTimeField(default=utcnow)
+    cancelled_at = DateTimeField(null=True)
+    daytime_phone = CharField(max_length=11, null=True)
+    email = CharField(null=True)
+    secret_question = CharField(null=True)
+    secret_answer_hash = CharField(null=True)
+    secret_auth_enabled = BooleanField(default=False)
+    d_account_linked = BooleanField(default=False)
+    last_login_at = DateTimeField(null=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+class LoginSession(db.Model):
+    """One logged-in browser. The cookie carries a random token; only its SHA-256 is stored,
+    so deleting the row really ends that session wherever the cookie is replayed."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    member = ForeignKeyField(Member, backref="login_sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    # The member's login before this one, as shown in this session's header.
+    previous_login_at = DateTimeField(null=True)
+
+
+class CredentialHistory(db.Model):
+    """Past and current login IDs (lower-cased) and password hashes, newest last."""
+
+    member = ForeignKeyField(Member, backref="credential_history", on_delete="CASCADE")
+    kind = CharField(max_length=16)  # "login_id" | "password"
+    value = CharField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("member", "kind", "created_at"), False),)
+
+
+class EmailChangeRequest(db.Model):
+    """A requested contact-address change waiting for its mailed link (SPEC §2.3)."""
+
+    member = ForeignKeyField(Member, backref="email_requests", on_delete="CASCADE")
+    new_email = CharField()
+    secret_question = CharField()
+    secret_answer_hash = CharField()
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    # pending → used | replaced | killed | cancelled
+    status = CharField(max_length=16, default="pending", index=True)
+    failed_attempts = IntegerField(default=0)
+    finished_at = DateTimeField(null=True)
+
+
+class Company(db.Model):
+    name = CharField(unique=True)
+
+
+class LineRecord(db.Model):
+    """The carriers' line registry: who holds which number, and its bulk-billing group."""
+
+    company = ForeignKeyField(Company, backref="lines")
+    number = CharField(max_length=11)
+    holder_name = CharField()
+    # Number of the bulk-billing (一括請求) group's representative; None outside any group.
+    representative_number = CharField(max_length=11, null=True, index=True)
+
+    class Meta:
+        indexes = ((("company", "number"), True), (("number",), False))
+
+
+class MemberLine(db.Model):
+    member = ForeignKeyField(Member, backref="lines", on_delete="CASCADE")
+    line = ForeignKeyField(LineRecord, backref="members")
+    registered_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("member", "line"), True),)
+
+
+class Cancellation(db.Model):
+    member = ForeignKeyField(Member, backref="cancellations", unique=True, on_delete="CASCADE")
+    reason = CharField()
+    cancelled_at = DateTimeField(default=utcnow)
+
+
+class ChangeHistory(db.Model):
+    """変更履歴: one row per change a member made; `detail` is already masked."""
+
+    member = ForeignKeyField(Member, backref="changes", on_delete="CASCADE")
+    kind = CharField(max_length=32)
+    detail = CharField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("member", "created_at"), False),)
+
+
+class OutboxMail(db.Model):
+    """Mail written in the same transaction as the change that causes it (see mail.py)."""
+
+    to = CharField()
+    subject = CharField()
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True, index=True)
+    attempts = IntegerField(default=0)
+    last_error = CharField(null=True)
+    # Set while one process is delivering it, so two never send the same mail.
+    claimed_until = DateTimeField(null=True)
+
+
+MODELS = [
+    Member,
+    LoginSession,
+    CredentialHistory,
+    EmailChangeRequest,
+    Company,
+    LineRecord,
+    MemberLine,
+    Cancellation,
+    ChangeHistory,
+    OutboxMail,
+]
+
+
+def record_change(member: Member, kind: str, detail: str = "") -> None:
+    """Add a 変更履歴 row; call it inside the transaction that makes the change."""
+    ChangeHistory.create(member=member, kind=kind, detail=detail)

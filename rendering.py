@@ -1,0 +1,29 @@
+"""One way to answer: an htmx request gets the fragment, any other request the full page."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+ERROR_TITLES = {
+    400: "不正なリクエスト",
+    403: "操作できません",
+    404: "ページが見つかりません",
+    405: "操作できません",
+    410: "URLの有効期限切れ",
+    429: "アクセスが集中しています",
+    500: "システムエラー",
+}
+
+
+def is_htmx() -> bool:
+    # A history restore wants the whole page even though htmx sent it.
+    return (
+        request.headers.get("HX-Request") == "true"
+        and "HX-History-Restore-Request" not in request.headers
+    )
+
+
+def render(fragment: str, *, title: str, status: int = 200, **context):
+    """Render `fragment` alone for htmx, or inside the layout (templates/page.html)."""
+    template = fragment if is_htmx() else "page.html"
+    return render_template(template, fragment=fragment, title=title, **context), status

@@ -1,0 +1,118 @@
+"""Fixtures (flaskr's conftest is the model): a real database file per test (or the
+PostgreSQL database named by FLASK_TEST_DATABASE_URL), the demo data, and a real SMTP server."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from app import create_app
+from extensions import db
+from models import MODELS
+
+TEST_DATABASE_URL = os.environ.get("FLASK_TEST_DATABASE_URL")
+PASSWORD = "Webbill#2024"
+HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/account"}
+
+
+def make_app(tmp_path, **config):
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SESSION_COOKIE_SECURE": False,
+        "EXTERNAL_BASE_URL": "https://billing.example.jp",
+    }
+    settings.update(config)
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    with db.database.connection_context():
+        db.database.drop_tables(MODELS, safe=True, cascade=bool(TEST_DATABASE_URL))
+        db.database.create_tables(MODELS)
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(args=list(args))
+
+
+def token_in(html: str) -> str:
+    match = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html)
+    return match.group(1)
+
+
+def log_in(client, login_id="taro0001", password=PASSWORD, follow=False):
+    token = token_in(client.get("/login").get_data(as_text=True))
+    return client.post(
+        "/login",
+        data={"csrf_token": token, "login_id": login_id, "password": password},
+        follow_redirects=follow,
+    )
+
+
+@pytest.fixture
+def member_client(client):
+    """A client logged in as the demo member 済日利 太郎."""
+    response = log_in(client)
+    assert response.status_code == 303
+    return client
+
+
+def post(client, url, data=None, headers=None, page="/account"):
+    """POST with a valid CSRF token taken from `page`, as a browser would."""
+    token = token_in(client.get(page).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **(data or {})}, headers=headers)
+
+
+def in_db(fn):
+    with db.database.connection_context():
+        return fn()
+
+
+class SMTPSink:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+        self.received = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.received.set()
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    sink = SMTPSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    yield sink
+    controller.stop()

@@ -1,0 +1,197 @@
+"""Configuration, the basic-info page, the fragment pattern and the security baseline."""
+
+import re
+
+import pytest
+
+from app import create_app
+from extensions import db
+from models import ChangeHistory, Member
+
+from .conftest import HX, in_db, log_in, make_app, post, token_in
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+
+
+def test_development_generates_a_secret_key_into_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    first = create_app(instance_path=str(tmp_path))
+    second = create_app(instance_path=str(tmp_path))
+    key_file = tmp_path / "secret_key"
+    assert key_file.exists() and oct(key_file.stat().st_mode)[-3:] == "600"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SESSION_COOKIE_SECURE"] is False
+    assert first.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'webbilling.sqlite3'}"
+
+
+def test_settings_come_from_flask_prefixed_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+    monkeypatch.setenv("FLASK_EMAIL_CONFIRM_HOURS", "12")
+    monkeypatch.setenv("FLASK_MAIL_PORT", "2525")
+    monkeypatch.setenv("FLASK_DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["EMAIL_CONFIRM_HOURS"] == 12
+    assert app.config["MAIL_PORT"] == 2525
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # not debug: Secure cookie
+    assert str(tmp_path / "env.sqlite3") in app.config["DATABASE_URL"]
+
+
+def test_database_runs_with_the_safe_settings(app):
+    from peewee import PostgresqlDatabase
+
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        assert isinstance(db.database.obj, PostgresqlDatabase)
+        with db.database.connection_context():
+            assert db.database.execute_sql("SELECT count(*) FROM member").fetchone()[0] == 2
+        return
+    with db.database.connection_context():
+        pragma = lambda name: db.database.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == 5000
+
+
+def test_account_shows_the_eleven_items_with_real_values(member_client):
+    page = member_client.get("/account").get_data(as_text=True)
+    labels = [
+        "Webビリングご契約状況", "Webビリングご登録日", "お客様名", "日中のご連絡先電話番号",
+        "連絡先メールアドレス登録有無", "連絡先メールアドレス", "Webビリング対象回線追加・変更",
+        "秘密の質問による認証設定", "dアカウント連携登録有無", "ログインID/パスワードの変更",
+        "Webビリングの解約",
+    ]
+    headings = re.findall(r'<h2 id="[^"]+"><span aria-hidden="true">.</span>([^<]+)</h2>', page)
+    assert headings == labels
+    for value in ("ご契約中", "2022年04月01日", "済日利 太郎", "03-1234-5678", "taro@example.com"):
+        assert value in page
+
+
+def test_account_for_a_member_without_email(client):
+    log_in(client, "hanako0002")
+    page = client.get("/account").get_data(as_text=True)
+    assert "請求 花子" in page
+    section = page.split('id="h-has-email"')[1].split("</section>")[0]
+    assert "未登録" in section
+
+
+def test_pages_need_login(client):
+    for path in ("/", "/account"):
+        response = client.get(path)
+        assert response.status_code == 303
+        assert response.headers["Location"].startswith("/login?next=")
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@pytest.mark.parametrize("path", ["/login", "/account", "/no-such-page"])
+def test_security_headers_and_no_store(member_client, path):
+    response = member_client.get(path)
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_no_inline_script_or_style(member_client):
+    for path in ("/login", "/", "/account"):
+        page = member_client.get(path).get_data(as_text=True)
+        assert "<style" not in page and " style=" not in page
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+        assert 'name="htmx-config"' in page or path == "/login"
+
+
+def test_session_cookie_flags(client):
+    log_in(client)
+    cookie = client.get_cookie("session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_htmx_is_served_from_our_static_path_with_a_long_cache(member_client):
+    page = member_client.get("/account").get_data(as_text=True)
+    src = re.search(r'<script src="([^"]+)" defer>', page).group(1)
+    assert src.startswith("/static/vendor/htmx/htmx.min.js?v=")
+    css = re.search(r'<link rel="stylesheet" href="([^"]+)">', page).group(1)
+    for url in (src, css):
+        with member_client.get(url) as response:
+            assert response.status_code == 200
+            assert "max-age=31536000" in response.headers["Cache-Control"]
+            assert "Set-Cookie" not in response.headers and "Vary" not in response.headers
+    with member_client.get(src) as response:
+        assert b"htmx" in response.data[:2000]
+
+
+def test_htmx_pin_is_exactly_4_0_1():
+    import json
+    from pathlib import Path
+
+    lock = json.loads(Path("package-lock.json").read_text())
+    entry = lock["packages"]["node_modules/htmx.org"]
+    assert entry["version"] == "4.0.1" and entry["integrity"].startswith("sha512-")
+    installed = json.loads(Path("node_modules/htmx.org/package.json").read_text())
+    assert installed["version"] == "4.0.1"
+
+
+def test_error_pages_are_japanese_fragments_for_htmx(member_client):
+    full = member_client.get("/no-such-page")
+    assert full.status_code == 404
+    assert "<html" in full.get_data(as_text=True)
+    assert "お探しのページは見つかりませんでした" in full.get_data(as_text=True)
+    fragment = member_client.get("/no-such-page", headers=HX)
+    assert fragment.status_code == 404
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert 'id="error"' in fragment.get_data(as_text=True)
+
+
+def test_post_without_csrf_token_is_refused_with_a_clear_page(member_client):
+    response = member_client.post("/logout")
+    assert response.status_code == 400
+    assert "画面の有効期限が切れたか" in response.get_data(as_text=True)
+    assert member_client.get("/account").status_code == 200  # still logged in
+
+
+def test_post_with_a_forged_csrf_token_is_refused(member_client):
+    response = member_client.post("/logout", data={"csrf_token": "forged"})
+    assert response.status_code == 400
+
+
+def test_csrf_token_from_another_session_is_refused(app, member_client):
+    other = app.test_client()
+    log_in(other, "hanako0002")
+    foreign = token_in(other.get("/account").get_data(as_text=True))
+    assert member_client.post("/logout", data={"csrf_token": foreign}).status_code == 400
+
+
+def test_csrf_token_has_no_time_limit(app):
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+
+
+def test_gets_change_nothing(member_client):
+    """Every GET route, visited, leaves the members and history as they were."""
+    def snapshot():
+        return in_db(lambda: (
+            [tuple(m.__data__.items()) for m in Member.select().order_by(Member.id)],
+            ChangeHistory.select().count(),
+        ))
+
+    before = snapshot()
+    for rule in member_client.application.url_map.iter_rules():
+        if "GET" in rule.methods and not rule.arguments and rule.endpoint != "auth.login":
+            member_client.get(rule.rule)
+    assert snapshot() == before
+
+
+def test_logout_via_htmx_header_still_needs_csrf(member_client):
+    assert post(member_client, "/logout", headers=HX).status_code == 303
