@@ -64,12 +64,16 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from blueprints.account import bp as account_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.devmail import bp as devmail_bp
+    from blueprints.daccount import bp as daccount_bp
     from blueprints.phone import bp as phone_bp
+    from blueprints.secret_auth import bp as secret_auth_bp
 
     app.register_blueprint(htmx_blueprint)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(phone_bp)
+    app.register_blueprint(secret_auth_bp)
+    app.register_blueprint(daccount_bp)
     if app.debug:
         app.register_blueprint(devmail_bp)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from extensions import db
 from hashing import hash_secret
@@ -58,6 +59,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the tables (existing ones are kept)."""
     with db.database.connection_context():
@@ -66,6 +68,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Add the demo members and registry lines; running it again changes nothing."""
     with db.database.connection_context(), db.database.atomic():
@@ -101,6 +104,7 @@ def _create_demo_member(spec: dict) -> None:
 
 
 @click.command("import-lines")
+@with_appcontext
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_lines(csv_file: Path) -> None:
     """Import the carriers' line registry from CSV: company,number,holder,representative."""
@@ -202,6 +206,7 @@ def store_registry_rows(rows) -> None:
 
 
 @click.command("send-mail")
+@with_appcontext
 def send_mail() -> None:
     """Deliver the mail still waiting in the outbox."""
     if not current_app.config["MAIL_SERVER"]:

@@ -1,0 +1,185 @@
+"""The outbox, real SMTP delivery, the dev mailbox, and the operator commands."""
+
+import pytest
+from flask import Flask
+from jinja2 import ChoiceLoader, DictLoader
+
+from extensions import db
+from mail import deliver_outbox, queue_mail
+from models import Company, LineRecord, Member, OutboxMail
+
+from . import conftest
+from .conftest import in_db, make_app
+
+TEMPLATE = "{{ name }} 様\nhttps://billing.example.jp/x?a=1&b=2\n"
+
+
+def queue_in_request(app, to="taro@example.com", fail=False):
+    """Queue a mail inside a request's transaction, as a view does."""
+    with app.test_request_context("/"), db.database.connection_context():
+        try:
+            with db.database.atomic():
+                Member.update(daytime_phone="0399999999").where(Member.id == 1).execute()
+                queue_mail(to, "件名", "email/test.txt", name="太郎")
+                if fail:
+                    raise RuntimeError("the change failed")
+        except RuntimeError:
+            pass
+
+
+@pytest.fixture(autouse=True)
+def test_template(monkeypatch):
+    """A mail template of the tests' own, added to every app these tests make."""
+    import app as app_module
+
+    original = app_module.create_app
+
+    def create_app(*args, **kwargs):
+        made = original(*args, **kwargs)
+        made.jinja_loader = ChoiceLoader([made.jinja_loader, DictLoader({"email/test.txt": TEMPLATE})])
+        return made
+
+    monkeypatch.setattr(app_module, "create_app", create_app)
+    monkeypatch.setattr(conftest, "create_app", create_app)
+
+
+def test_mail_and_change_commit_together_or_not_at_all(app):
+    queue_in_request(app, fail=True)
+    assert in_db(OutboxMail.select().count) == 0
+    queue_in_request(app)
+    mail = in_db(OutboxMail.get)
+    assert mail.to == "taro@example.com" and "太郎 様" in mail.body and mail.sent_at is None
+
+
+def test_delivered_over_real_smtp_after_the_response(tmp_path, smtp, app):
+    app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    queue_in_request(app)  # no response here: stays queued until send-mail
+    assert in_db(lambda: OutboxMail.get().sent_at) is None
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 0 and "送信 1件" in result.output
+    assert smtp.received.wait(5)
+    message = smtp.messages[0]
+    assert message["To"] == "taro@example.com" and message["Subject"] == "件名"
+    assert "太郎 様" in message.get_content()
+    assert in_db(lambda: OutboxMail.get().sent_at) is not None
+    assert app.test_cli_runner().invoke(args=["send-mail"]).output.startswith("送信 0件")
+
+
+def test_a_view_delivers_its_mail_once_the_response_is_closed(tmp_path, smtp, app):
+    app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+
+    @app.post("/_test/notify")
+    def notify():
+        with db.database.atomic():
+            queue_mail("hanako@example.com", "お知らせ", "email/test.txt", name="花子")
+        return "ok"
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post("/_test/notify")
+    response.close()
+    assert smtp.received.wait(5)
+    assert smtp.messages[0]["To"] == "hanako@example.com"
+    assert in_db(lambda: OutboxMail.get().sent_at) is not None
+
+
+def test_smtp_down_keeps_the_mail_for_send_mail(tmp_path, smtp, app):
+    from .conftest import free_port
+
+    down = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    queue_in_request(down)
+    with down.app_context(), db.database.connection_context():
+        assert deliver_outbox() == (0, 1)
+    waiting = in_db(OutboxMail.get)
+    assert waiting.sent_at is None and waiting.attempts == 1 and waiting.last_error
+    assert in_db(lambda: Member.get_by_id(1).daytime_phone) == "0399999999"  # change kept
+    up = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    assert up.test_cli_runner().invoke(args=["send-mail"]).exit_code == 0
+    assert smtp.received.wait(5) and len(smtp.messages) == 1
+
+
+def test_send_mail_without_a_server_says_so(app):
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code != 0 and "FLASK_MAIL_SERVER" in result.output
+
+
+def test_dev_mailbox_lists_mail_with_clickable_links(tmp_path, app):
+    queue_in_request(app)
+    dev = make_app(tmp_path, DEBUG=True)
+    assert "devmail" in dev.blueprints
+    page = dev.test_client().get("/dev/mail").get_data(as_text=True)
+    assert "件名" in page
+    assert '<a href="https://billing.example.jp/x?a=1&amp;b=2">' in page
+
+
+def test_dev_mailbox_is_absent_in_production(app, client):
+    assert "devmail" not in app.blueprints
+    assert client.get("/dev/mail").status_code == 404
+
+
+def test_seed_demo_is_idempotent(app, cli):
+    def counts():
+        return in_db(lambda: (Member.select().count(), LineRecord.select().count()))
+
+    before = counts()
+    assert cli("seed-demo").exit_code == 0
+    assert counts() == before and before[0] == 2 and before[1] >= 11
+
+
+def write(tmp_path, text):
+    path = tmp_path / "lines.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_import_lines_accepts_numbers_as_people_write_them(tmp_path, cli):
+    csv = (
+        "company,number,holder,representative\n"
+        "KDDI,０３－５５５５－０００１,見本 一郎,\n"
+        "KDDI,03-5555-0002,見本 一郎,03-5555-0002\n"
+        "KDDI,0355550003,見本 一郎,0355550002\n"
+    )
+    result = cli("import-lines", write(tmp_path, csv))
+    assert result.exit_code == 0, result.output
+    assert "3件" in result.output
+    rows = in_db(lambda: list(
+        LineRecord.select().join(Company).where(Company.name == "KDDI").order_by(LineRecord.number)
+    ))
+    assert [(r.number, r.representative_number) for r in rows] == [
+        ("0355550001", None), ("0355550002", "0355550002"), ("0355550003", "0355550002")]
+    again = cli("import-lines", write(tmp_path, csv.replace("見本 一郎", "見本 次郎")))
+    assert again.exit_code == 0
+    assert in_db(lambda: LineRecord.get(LineRecord.number == "0355550001").holder_name) == "見本 次郎"
+
+
+def test_import_lines_reports_every_bad_row_and_imports_nothing(tmp_path, cli):
+    before = in_db(LineRecord.select().count)
+    csv = (
+        "company,number,holder,representative\n"
+        "KDDI,0355550001,見本 一郎,\n"
+        "KDDI,03-55,見本 一郎,\n"
+        ",0355550004,,\n"
+        "KDDI,0355550005,見本 一郎,0355559999\n"
+        "KDDI,0355550001,見本 一郎,\n"
+        "KDDI,0355550006\n"
+    )
+    result = cli("import-lines", write(tmp_path, csv))
+    assert result.exit_code != 0
+    for expected in ("3行目: 電話番号「03-55」が正しくありません", "4行目: ご契約会社が空です",
+                     "5行目: 代表番号「0355559999」", "6行目: 2行目と同じ回線です",
+                     "7行目: 項目が4つではありません", "何も取り込んでいません"):
+        assert expected in result.output
+    assert in_db(LineRecord.select().count) == before
+
+
+def test_import_lines_checks_the_header(tmp_path, cli):
+    result = cli("import-lines", write(tmp_path, "a,b,c,d\nKDDI,0355550001,x,\n"))
+    assert result.exit_code != 0 and "見出し行" in result.output
+
+
+def test_init_db_keeps_existing_data(cli):
+    assert cli("init-db").exit_code == 0
+    assert in_db(Member.select().count) == 2
+
+
+def test_create_app_returns_a_flask_app(app):
+    assert isinstance(app, Flask)
