@@ -1,31 +1,83 @@
-"""Static files under fingerprinted URLs, so browsers may cache them for a year."""
+"""Static files: fingerprinted URLs cached for a year, compressed once per process.
+
+htmx comes from the npm registry (package-lock.json pins 4.0.1 with its integrity hash) and is
+served from node_modules, never committed or fetched from a CDN. Each file is read and
+compressed (brotli 11, gzip 9) the first time it is asked for, then served from memory.
+"""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import mimetypes
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, url_for
+import brotli
+from flask import Blueprint, Response, abort, request, url_for
+from werkzeug.security import safe_join
 
 ROOT = Path(__file__).parent
-# Endpoints that serve files: no session, no database, cached for a year.
-STATIC_ENDPOINTS = frozenset({"static", "htmx.static"})
-HTMX_DIR = ROOT / "node_modules" / "htmx.org" / "dist"
+SOURCES = {  # URL prefix under /static/ → folder
+    "vendor/htmx/": ROOT / "node_modules" / "htmx.org" / "dist",
+    "": ROOT / "static",
+}
+# Endpoints that serve files: no session, no database.
+STATIC_ENDPOINTS = frozenset({"assets.static"})
+ONE_YEAR = 31_536_000
 
-# htmx comes from the npm registry (package-lock.json pins 4.0.1 with its integrity hash);
-# it is served from node_modules, never committed or fetched from a CDN.
-htmx_blueprint = Blueprint(
-    "htmx", __name__, static_folder=HTMX_DIR, static_url_path="/static/vendor/htmx"
-)
+bp = Blueprint("assets", __name__)
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    brotli: bytes
+    gzip: bytes
+    mimetype: str
+    digest: str
 
 
 @cache
-def _fingerprint(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def load(name: str) -> Asset | None:
+    for prefix, folder in SOURCES.items():
+        if name.startswith(prefix):
+            path = safe_join(str(folder), name.removeprefix(prefix))
+            if path is None or not Path(path).is_file():
+                return None
+            body = Path(path).read_bytes()
+            return Asset(
+                body=body,
+                brotli=brotli.compress(body, quality=11),
+                gzip=gzip.compress(body, 9, mtime=0),
+                mimetype=mimetypes.guess_type(path)[0] or "application/octet-stream",
+                digest=hashlib.sha256(body).hexdigest()[:12],
+            )
+    return None
+
+
+@bp.get("/static/<path:name>")
+def static(name: str):
+    asset = load(name)
+    if asset is None:
+        abort(404)
+    accepted = request.accept_encodings
+    encoding, body = (
+        ("br", asset.brotli) if "br" in accepted
+        else ("gzip", asset.gzip) if "gzip" in accepted
+        else (None, asset.body)
+    )
+    response = Response(body, mimetype=asset.mimetype)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    response.set_etag(f"{asset.digest}-{encoding}")
+    return response.make_conditional(request)
 
 
 def asset_url(name: str) -> str:
-    if name == "htmx":
-        return url_for("htmx.static", filename="htmx.min.js", v=_fingerprint(HTMX_DIR / "htmx.min.js"))
-    return url_for("static", filename=name, v=_fingerprint(ROOT / "static" / name))
+    """The URL of a static file, fingerprinted with its content hash."""
+    asset = load(name)
+    return url_for("assets.static", name=name, v=asset.digest if asset else None)

@@ -128,9 +128,34 @@ def test_htmx_is_served_from_our_static_path_with_a_long_cache(member_client):
         with member_client.get(url) as response:
             assert response.status_code == 200
             assert "max-age=31536000" in response.headers["Cache-Control"]
-            assert "Set-Cookie" not in response.headers and "Vary" not in response.headers
+            assert "Set-Cookie" not in response.headers
+            assert response.headers["Vary"] == "Accept-Encoding"  # not Cookie: shareable
     with member_client.get(src) as response:
         assert b"htmx" in response.data[:2000]
+
+
+@pytest.mark.parametrize(("accept", "encoding"), [("gzip, deflate, br, zstd", "br"),
+                                                   ("gzip, deflate", "gzip"), ("", None)])
+def test_static_files_are_compressed_when_the_client_accepts_it(client, accept, encoding):
+    import brotli
+    import gzip
+
+    raw = client.get("/static/css/site.css").data
+    response = client.get("/static/css/site.css", headers={"Accept-Encoding": accept})
+    assert response.headers.get("Content-Encoding") == encoding
+    body = response.data
+    if encoding:
+        assert len(body) < len(raw) / 2
+        body = brotli.decompress(body) if encoding == "br" else gzip.decompress(body)
+    assert body == raw
+
+
+def test_static_revalidation_and_traversal(client):
+    first = client.get("/static/css/site.css")
+    again = client.get("/static/css/site.css", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    for path in ("/static/../app.py", "/static/vendor/htmx/../../package.json", "/static/nope.css"):
+        assert client.get(path).status_code == 404
 
 
 def test_htmx_pin_is_exactly_4_0_1():
