@@ -90,16 +90,20 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def open_database(url: str):
-    """A Peewee database for `url`; SQLite gets WAL, foreign keys and a busy timeout, and
-    every transaction takes the write lock up front (BEGIN IMMEDIATE) so two writers never
-    deadlock upgrading a read lock."""
-    if url.startswith("sqlite"):
-        return connect_url(
-            url,
-            pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000},
-            lock_type="IMMEDIATE",
-        )
-    return connect_url(url)
+    """A Peewee database for `url`. Connections are pooled: FlaskDB's per-request
+    connect/close then borrows and returns one instead of opening a new one each time.
+    SQLite gets WAL, foreign keys and a busy timeout, and every transaction takes the write
+    lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock."""
+    scheme, rest = url.split("://", 1)
+    if not scheme.endswith("+pool"):
+        scheme = {"postgres": "postgresql"}.get(scheme, scheme) + "+pool"
+    options = {"max_connections": 32, "stale_timeout": 300}
+    if scheme == "sqlite+pool":
+        options |= {
+            "pragmas": {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000},
+            "lock_type": "IMMEDIATE",
+        }
+    return connect_url(f"{scheme}://{rest}", **options)
 
 
 def _configure_secret_key(app: Flask) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
@@ -75,12 +75,7 @@ def load_login() -> None:
     token = session.get(SESSION_KEY)
     if token is None:
         return
-    login = (
-        LoginSession.select(LoginSession, Member)
-        .join(Member)
-        .where(LoginSession.token_hash == _digest(token))
-        .first()
-    )
+    login = _find_login(_digest(token))
     now = utcnow()
     config = current_app.config
     if (
@@ -97,6 +92,40 @@ def load_login() -> None:
     if now - login.last_seen_at >= TOUCH_EVERY:
         LoginSession.update(last_seen_at=now).where(LoginSession.id == login.id).execute()
     g.login, g.member = login, login.member
+
+
+_LOGIN_FIELDS = LoginSession._meta.sorted_fields
+_MEMBER_FIELDS = Member._meta.sorted_fields
+
+
+@cache
+def _login_sql(_database: int) -> str:
+    sql, _ = (
+        LoginSession.select(*_LOGIN_FIELDS, *_MEMBER_FIELDS)
+        .join(Member)
+        .where(LoginSession.token_hash == "")
+        .sql()
+    )
+    return sql
+
+
+def _find_login(token_hash: str) -> LoginSession | None:
+    """The session row and its member, in one query on every request. Peewee spends ~0.3 ms
+    building this SQL text, more than the query takes to run, so it is built once per
+    database and the rows are turned into models here."""
+    row = db.database.execute_sql(_login_sql(id(db.database.obj)), (token_hash,)).fetchone()
+    if row is None:
+        return None
+    split = len(_LOGIN_FIELDS)
+    login = _model(LoginSession, _LOGIN_FIELDS, row[:split])
+    login.member = _model(Member, _MEMBER_FIELDS, row[split:])
+    return login
+
+
+def _model(model, fields, values):
+    instance = model(**{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)})
+    instance._dirty.clear()  # as loaded from the database, nothing to save
+    return instance
 
 
 def login_required(view):

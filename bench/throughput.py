@@ -1,0 +1,89 @@
+"""Requests/s and latency of GET /account (logged in) and the phone-change confirm POST, each as
+a ratio to a bare Flask hello-world under the same gunicorn settings, in the same run.
+
+    .venv/bin/python bench/throughput.py [seconds]
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.server import running  # noqa: E402
+
+SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+CONNECTIONS = 16
+LUA = """
+wrk.method = "{method}"
+wrk.body = "{body}"
+wrk.headers["Cookie"] = "{cookie}"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+{extra}
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %f %f %f %d %d\\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status,
+    summary.requests))
+end
+"""
+
+
+def log_in(base: str) -> tuple[str, str]:
+    """Log in as the demo member; return the session cookie and a CSRF token."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    data = urllib.parse.urlencode({"csrf_token": token, "login_id": "taro0001",
+                                   "password": "Webbill#2024"}).encode()
+    opener.open(base + "/login", data)
+    page = opener.open(base + "/account").read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return cookie, token
+
+
+def wrk(url: str, method="GET", body="", cookie="", htmx=False) -> dict:
+    extra = 'wrk.headers["HX-Request"] = "true"' if htmx else ""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(LUA.format(method=method, body=body, cookie=cookie, extra=extra))
+        script.flush()
+        out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s",
+                              script.name, url], capture_output=True, text=True, check=True).stdout
+    rps, p50, p99, bad, total = re.search(r"RESULT (\S+) (\S+) (\S+) (\d+) (\d+)", out).groups()
+    return {"rps": float(rps), "p50": float(p50), "p99": float(p99), "non2xx": int(bad),
+            "requests": int(total)}
+
+
+def line(name: str, result: dict, hello: dict | None = None) -> None:
+    ratio = f"{result['rps'] / hello['rps']:6.1%} of hello" if hello else ""
+    print(f"{name:<34} {result['rps']:8.0f} req/s  p50 {result['p50']:6.2f} ms  "
+          f"p99 {result['p99']:6.2f} ms  (p99/p50 {result['p99'] / result['p50']:.2f})  "
+          f"errors {result['non2xx']}  {ratio}")
+
+
+def main() -> None:
+    with running("bench.hello:create_app()", seed=False) as hello_url:
+        wrk(hello_url + "/")  # warm up
+        hello = wrk(hello_url + "/")
+    with running() as base:
+        cookie, token = log_in(base)
+        wrk(base + "/account", cookie=cookie)  # warm up
+        account = wrk(base + "/account", cookie=cookie)
+        body = urllib.parse.urlencode({"csrf_token": token, "new_phone": "090-1234-5678"})
+        confirm = wrk(base + "/account/phone/confirm", "POST", body, cookie, htmx=True)
+    print(f"gunicorn sync workers, {CONNECTIONS} connections, {SECONDS} s each, loopback")
+    line("hello-world GET /", hello)
+    line("GET /account (logged in)", account, hello)
+    line("POST /account/phone/confirm (htmx)", confirm, hello)
+
+
+if __name__ == "__main__":
+    main()
