@@ -10,12 +10,13 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFError
 from playhouse.db_url import connect as connect_url
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
 import phones
 import assets
 from clock import format_jst
-from extensions import csrf, db, mail
+from extensions import csrf, db, limiter, mail
 from rendering import ERROR_TITLES, render
 
 # Every setting can come from a FLASK_-prefixed environment variable (SPEC §4).
@@ -33,6 +34,12 @@ DEFAULTS = {
     "MAIL_SUPPRESS_SEND": False,
     "MAIL_DEBUG": False,
     "WTF_CSRF_TIME_LIMIT": None,  # a form left open all afternoon still posts
+    # Rate limits per client address; RATELIMIT_STORAGE_URI=redis://… shares them between
+    # app servers. PROXY_FIX_X_FOR: how many reverse proxies add X-Forwarded-For.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "LOGIN_RATE_LIMIT": "30 per minute; 300 per hour",
+    "PROXY_FIX_X_FOR": 0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -60,6 +67,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     csrf.init_app(app)
     mail.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
 
     from blueprints.account import bp as account_bp
     from blueprints.auth import bp as auth_bp

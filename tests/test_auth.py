@@ -230,3 +230,16 @@ def test_logged_in_member_visiting_login_goes_to_top(member_client):
 
 def test_secret_answer_hash_is_argon2id():
     assert hash_secret("やまだ").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_login_posts_are_rate_limited_per_client(app):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    codes = [log_in(client, "nobody99", "x").status_code for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    page = log_in(client, "nobody99", "x").get_data(as_text=True)
+    assert "短時間に操作が繰り返されたため" in page
+    assert client.get("/login").status_code == 200  # only POSTs count
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.7"  # another phone
+    assert log_in(other, "nobody99", "x").status_code == 422

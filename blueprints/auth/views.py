@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
 from clock import utcnow
+from extensions import limiter
 from models import Member
 
 from . import bp
@@ -21,6 +22,7 @@ bp.before_app_request(load_login)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     """Login page: login ID and password, then the secret question when the member has it on."""
     if g.member is not None:
