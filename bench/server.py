@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,17 +52,26 @@ def running(app: str = "app:create_app()", database_url: str | None = None, seed
         env["BIND"] = f"127.0.0.1:{port}"
         if workers:
             env["WEB_CONCURRENCY"] = str(workers)
-        process = subprocess.Popen([BIN / "gunicorn", "-c", "gunicorn.conf.py", app],
-                                   cwd=ROOT, env=env)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/login" if seed else url, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        process = start(app, env)
         try:
-            yield url
+            yield process.url
         finally:
             process.terminate()
             process.wait(10)
+
+
+def start(app: str, env: dict) -> subprocess.Popen:
+    """Start gunicorn in its own process group (so a test can SIGKILL all of it) and wait
+    until it answers. `env["BIND"]` says where."""
+    process = subprocess.Popen([BIN / "gunicorn", "-c", "gunicorn.conf.py", app], cwd=ROOT,
+                               env=env, start_new_session=True, stderr=subprocess.DEVNULL)
+    process.url = f"http://{env['BIND']}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(process.url + "/", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # it answered
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")

@@ -6,17 +6,16 @@ a ratio to a bare Flask hello-world under the same gunicorn settings, in the sam
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
 import subprocess
 import sys
 import tempfile
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.client import Browser  # noqa: E402
 from bench.server import running  # noqa: E402
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
@@ -33,21 +32,6 @@ done = function(summary, latency, requests)
     summary.requests))
 end
 """
-
-
-def log_in(base: str) -> tuple[str, str]:
-    """Log in as the demo member; return the session cookie and a CSRF token."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + "/login").read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
-    data = urllib.parse.urlencode({"csrf_token": token, "login_id": "taro0001",
-                                   "password": "Webbill#2024"}).encode()
-    opener.open(base + "/login", data)
-    page = opener.open(base + "/account").read().decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    return cookie, token
 
 
 def wrk(url: str, method="GET", body="", cookie="", htmx=False) -> dict:
@@ -74,7 +58,9 @@ def main() -> None:
         wrk(hello_url + "/")  # warm up
         hello = wrk(hello_url + "/")
     with running() as base:
-        cookie, token = log_in(base)
+        member = Browser(base)
+        member.log_in()
+        cookie, token = member.cookie, member.token
         wrk(base + "/account", cookie=cookie)  # warm up
         account = wrk(base + "/account", cookie=cookie)
         body = urllib.parse.urlencode({"csrf_token": token, "new_phone": "090-1234-5678"})
