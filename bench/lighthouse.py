@@ -1,0 +1,75 @@
+"""Lighthouse (mobile form factor, Debian's chromium) on the login page, /account and the
+email confirmation page: prints the four category scores per page.
+
+    (cd bench/lighthouse && npm ci) && .venv/bin/python bench/lighthouse.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.client import Browser  # noqa: E402
+from bench.server import running  # noqa: E402
+
+LIGHTHOUSE = Path(__file__).resolve().parent / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def audit(url: str, cookie: str = "") -> dict:
+    with tempfile.TemporaryDirectory() as profile:
+        out = Path(profile) / "report.json"
+        command = [
+            str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
+            "--form-factor=mobile", "--screenEmulation.mobile",
+            f"--only-categories={','.join(CATEGORIES)}",
+            f"--chrome-flags=--headless=new --no-sandbox --disable-gpu --user-data-dir={profile}/c "
+            "--disable-background-networking --disable-component-update --disable-sync",
+        ]
+        if cookie:
+            command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
+        subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        report = json.loads(out.read_text())
+    return {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
+
+
+def pages(base: str) -> list[tuple[str, str, str]]:
+    member = Browser(base)
+    member.log_in()
+    found = [("login", base + "/login", ""), ("/account", base + "/account", member.cookie)]
+    link = email_confirmation_link(base, member)
+    if link:
+        found.append(("email confirmation", link, ""))
+    return found
+
+
+def email_confirmation_link(base: str, member: Browser) -> str | None:
+    """Ask for an address change as the member would; read the link from the dev mailbox."""
+    import re
+
+    member.get("/account/email/form")
+    member.post("/account/email/confirm", {})
+    status, page, _ = member.get("/dev/mail")
+    match = re.search(r'href="(http[^"]+/email/confirm/[^"]+)"', page)
+    return match[1].replace("http://localhost:5000", base) if match else None
+
+
+def main() -> None:
+    if not LIGHTHOUSE.exists():
+        sys.exit("Run `(cd bench/lighthouse && npm ci)` first.")
+    with running(workers=2) as base:
+        print(f"{'page':<20}" + "".join(f"{c:>16}" for c in CATEGORIES))
+        for name, url, cookie in pages(base):
+            scores = audit(url, cookie)
+            print(f"{name:<20}" + "".join(f"{scores[c]:>16}" for c in CATEGORIES))
+
+
+if __name__ == "__main__":
+    main()
