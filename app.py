@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from blueprints.account import bp as account_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.credentials import bp as credentials_bp
     from blueprints.devmail import bp as devmail_bp
     from blueprints.phone import bp as phone_bp
 
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(phone_bp)
+    app.register_blueprint(credentials_bp)
     if app.debug:
         app.register_blueprint(devmail_bp)
 
