@@ -119,4 +119,4 @@ class CredentialsForm(ChooseForm):
     @staticmethod
     def _confirm(field, confirmation) -> None:
         if confirmation.data and confirmation.data != field.data:
-            confirmation.errors.append(f"{field.label.text}と一致しません。")
+            confirmation.errors.append(f"{confirmation.label.text}が{field.label.text}と一致しません。")
