@@ -71,8 +71,9 @@ def main() -> None:
     params = f"argon2id t={hasher.time_cost} m={hasher.memory_cost} KiB p={hasher.parallelism}"
     for name, times in (("4 argon2 operations", hashing_only(rounds)),
                         ("whole [更新] POST", whole_request(rounds))):
-        print(f"{name:20} median {statistics.median(times) * 1000:6.1f} ms  "
-              f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}, {rounds} runs; {params})")
+        ms = [t * 1000 for t in times]
+        print(f"{name:20} median {statistics.median(ms):6.1f} ms  "
+              f"(min {min(ms):.1f}, max {max(ms):.1f}, {rounds} runs; {params})")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import pytest
 import hashing
 from blueprints.credentials import rules, views
 from hashing import verify_secret
-from models import ChangeHistory, CredentialHistory, LoginSession, Member, OutboxMail
+from models import ChangeHistory, LoginSession, Member, OutboxMail
 
 from .conftest import HX, PASSWORD, in_db, log_in, post, token_in
 
@@ -56,7 +56,8 @@ def taro() -> Member:
 
 
 def change(client, target, headers=None, **fields):
-    return post(client, "/account/credentials", {"target": target, **VARIANTS[target], **fields}, headers)
+    data = {"target": target, **VARIANTS[target], **fields}
+    return post(client, "/account/credentials", data, headers)
 
 
 def test_choose_step_fragment_and_full_page(member_client):
@@ -125,7 +126,7 @@ def assert_changed(target):
     assert member.login_id == (NEW_ID if changes_id else "taro0001")
     assert member.login_id_key == member.login_id.lower()
     assert verify_secret(member.password_hash, NEW_PASSWORD if changes_password else PASSWORD)
-    history = in_db(lambda: list(CredentialHistory.select().where(CredentialHistory.member == member.id)))
+    history = in_db(lambda: list(member.credential_history))
     assert sum(h.kind == "login_id" for h in history) == (2 if changes_id else 1)
     assert sum(h.kind == "password" for h in history) == (2 if changes_password else 1)
     assert all(NEW_PASSWORD not in h.value for h in history)  # hashes only
@@ -174,7 +175,9 @@ def test_no_mail_without_a_contact_address(app):
     ],
 )
 @pytest.mark.parametrize("headers", [HX, None])
-def test_each_problem_is_shown_next_to_its_field(member_client, target, fields, field, message, headers):
+def test_each_problem_is_shown_next_to_its_field(
+    member_client, target, fields, field, message, headers
+):
     response = change(member_client, target, headers, **fields)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -192,7 +195,8 @@ def test_every_failing_rule_is_reported_at_once(member_client):
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    for message in rules.login_id_problems("ｔａｒｏ", "taro") + rules.password_problems("taro", "ｔａｒｏ"):
+    expected = rules.login_id_problems("ｔａｒｏ", "taro") + rules.password_problems("taro", "ｔａｒｏ")
+    for message in expected:
         assert message in html
     assert html.count("一致しません。") == 2
 
@@ -255,7 +259,8 @@ def test_the_4th_oldest_password_and_id_may_be_used_again(member_client):
                       new_login_id="TARO0001", new_login_id_confirm="TARO0001")
     assert response.status_code == 200 and taro().login_id == "TARO0001"
     # Only what the rule needs is kept: 3 values of each kind.
-    kinds = in_db(lambda: [h.kind for h in CredentialHistory.select().where(CredentialHistory.member == taro().id)])
+    member = taro()
+    kinds = in_db(lambda: [h.kind for h in member.credential_history])
     assert kinds.count("password") == 3 and kinds.count("login_id") == 3
 
 
@@ -322,9 +327,11 @@ def test_checklist_never_tells_whose_an_id_is(member_client):
 
 
 def test_the_fields_ask_for_the_checklist_while_typing(member_client):
-    html = post(member_client, "/account/credentials/edit", {"target": "login_id"}, HX).get_data(as_text=True)
+    response = post(member_client, "/account/credentials/edit", {"target": "login_id"}, HX)
+    html = response.get_data(as_text=True)
     assert 'hx-post="/account/credentials/check/login_id"' in html
-    assert 'hx-trigger="input changed delay:400ms, input changed delay:400ms from:#current_password"' in html
+    trigger = "input changed delay:400ms, input changed delay:400ms from:#current_password"
+    assert f'hx-trigger="{trigger}"' in html
     assert 'hx-target="#new_login_id-more"' in html
     assert 'aria-describedby="new_login_id-more"' in html
 

@@ -87,9 +87,10 @@ class CredentialsForm(ChooseForm):
         """The live checklist of "login_id" or "password": each rule met, not, or None
         (neutral) while nothing is typed yet."""
         if what == "login_id":
-            rule_set, value, other = rules.LOGIN_ID_RULES, self.value("new_login_id"), self.other_password()
+            rule_set, other = rules.LOGIN_ID_RULES, self.other_password()
         else:
-            rule_set, value, other = rules.PASSWORD_RULES, self.value("new_password"), self.other_login_id()
+            rule_set, other = rules.PASSWORD_RULES, self.other_login_id()
+        value = self.value(f"new_{what}")
         if not value:
             return [(rule.text, None) for rule in rule_set]
         return rules.checklist(rule_set, value, other)
