@@ -313,7 +313,7 @@ def test_checklist_marks_each_rule_while_typing(member_client):
     html = checklist(member_client, "password", new_login_id="jiro2025", new_password="jiro2025#")
     assert html.lstrip().startswith('<ul class="rules">') and "<html" not in html
     assert '<li class="met"><span aria-hidden="true">✓ </span>8～32文字' in html
-    assert '<li class="unmet"><span aria-hidden="true">✗ </span>ログインIDと同じ文字列を含まない' in html
+    assert '<li class="unmet"><span aria-hidden="true">✗ </span>ログインIDを含まず、' in html
     assert "過去3回以内に使用していない（［更新］時に確認します）" in html
     empty = checklist(member_client, "login_id")
     assert 'class="met"' not in empty and 'class="unmet"' not in empty

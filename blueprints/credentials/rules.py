@@ -98,7 +98,7 @@ LOGIN_ID_RULES = (
         lambda v, _: has_letter_and_digit(v),
     ),
     Rule(
-        "ログインパスワードと同じ文字列を含まない",
+        "ログインパスワードを含まず、ログインパスワードに含まれない",
         OVERLAP_MESSAGE,
         lambda v, other: not overlaps(v, other),
     ),
@@ -121,7 +121,7 @@ PASSWORD_RULES = (
         lambda v, _: kinds_of_characters(v) >= 3,
     ),
     Rule(
-        "ログインIDと同じ文字列を含まない",
+        "ログインIDを含まず、ログインIDに含まれない",
         OVERLAP_MESSAGE,
         lambda v, other: not overlaps(v, other),
     ),
