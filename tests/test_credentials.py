@@ -201,6 +201,13 @@ def test_every_failing_rule_is_reported_at_once(member_client):
     assert html.count("一致しません。") == 2
 
 
+def test_a_tampered_choice_goes_back_to_step_1(member_client):
+    response = post(member_client, "/account/credentials", {"target": "all", **VARIANTS["both"]}, HX)
+    assert response.status_code == 422
+    assert "変更する項目を選択してください。" in response.get_data(as_text=True)
+    assert taro().login_id == "taro0001" and verify_secret(taro().password_hash, PASSWORD)
+
+
 def test_a_wrong_current_password_counts_toward_the_lock(member_client):
     change(member_client, "password", HX, current_password="Wrong#pass1")
     assert taro().failed_logins == 1

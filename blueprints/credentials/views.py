@@ -27,8 +27,15 @@ LOCKED_OUT = "現在のログインパスワードを続けて誤ったため、
 
 def _card(step: str, form=None, status: int = 200, **context):
     return render(
-        CARD, title=TITLE, step=step, form=form, member=g.member, status=status,
-        submit_rules=SUBMIT_RULES, done_titles=DONE_TITLES, **context,
+        CARD,
+        title=TITLE,
+        step=step,
+        form=form,
+        member=g.member,
+        status=status,
+        submit_rules=SUBMIT_RULES,
+        done_titles=DONE_TITLES,
+        **context,
     )
 
 
