@@ -339,7 +339,7 @@ def test_the_fields_ask_for_the_checklist_while_typing(member_client):
     assert 'hx-post="/account/credentials/check/login_id"' in html
     trigger = "input changed delay:400ms, input changed delay:400ms from:#current_password"
     assert f'hx-trigger="{trigger}"' in html
-    assert 'hx-target="#new_login_id-more"' in html
+    assert 'hx-target="#new_login_id-more"' in html and 'hx-sync="replace"' in html
     assert 'aria-describedby="new_login_id-more"' in html
 
 
