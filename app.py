@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from blueprints.account import bp as account_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.credentials import bp as credentials_bp
     from blueprints.devmail import bp as devmail_bp
     from blueprints.daccount import bp as daccount_bp
     from blueprints.phone import bp as phone_bp
@@ -84,6 +85,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(phone_bp)
     app.register_blueprint(secret_auth_bp)
     app.register_blueprint(daccount_bp)
+    app.register_blueprint(credentials_bp)
     if app.debug:
         app.register_blueprint(devmail_bp)
 
@@ -112,6 +114,7 @@ def open_database(url: str):
         options |= {
             "pragmas": {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000},
             "lock_type": "IMMEDIATE",
+            "check_same_thread": False,  # a pooled connection may serve another thread later
         }
     return connect_url(f"{scheme}://{rest}", **options)
 

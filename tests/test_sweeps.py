@@ -12,8 +12,15 @@ SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referr
 
 
 def concrete(rule) -> str:
-    """A URL for `rule`, with made-up values for its variables."""
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "1" if "id" in m[1] else "x", rule.rule)
+    """A URL for `rule`, with made-up values for its variables (the first of an any())."""
+
+    def value(match):
+        converter, name = match[1] or "", match[2]
+        if converter.startswith("any("):
+            return converter[4:].split(",")[0].strip()
+        return "1" if converter == "int" or "id" in name else "x"
+
+    return re.sub(r"<(?:([^:>]+):)?([^>]+)>", value, rule.rule)
 
 
 def rules(app, method):
