@@ -64,12 +64,16 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from blueprints.account import bp as account_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.devmail import bp as devmail_bp
+    from blueprints.email import bp as email_bp
     from blueprints.phone import bp as phone_bp
+    from blueprints.secret import bp as secret_bp
 
     app.register_blueprint(htmx_blueprint)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(phone_bp)
+    app.register_blueprint(email_bp)
+    app.register_blueprint(secret_bp)
     if app.debug:
         app.register_blueprint(devmail_bp)
 
