@@ -145,6 +145,9 @@ def test_request_without_javascript(member_client):
     page = member_client.get("/account/email/sent").get_data(as_text=True)
     assert "<html" in page and "連絡先メールアドレス登録/変更受付完了" in page
     assert "new.taro@example.net" in page and len(requests()) == 1
+    post(member_client, "/account/email/cancel")
+    later = member_client.get("/account/email/sent").get_data(as_text=True)
+    assert "受付完了" not in later and "taro@example.com" in later
 
 
 def test_registering_a_first_address(client):
@@ -360,6 +363,7 @@ def test_five_wrong_answers_kill_the_link(member_client, visitor):
         response = answer(visitor, path, wrong, HX)
         assert response.status_code == 422
         assert f"あと{tries_left}回誤ると" in response.get_data(as_text=True)
+    assert "あと1回誤ると" in visitor.get(path).get_data(as_text=True)  # also when reopened
     fifth = answer(visitor, path, wrong, HX)
     assert fifth.status_code == 410 and "5回誤ったため" in fifth.get_data(as_text=True)
     assert requests()[0].status == "killed"

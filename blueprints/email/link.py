@@ -45,7 +45,8 @@ def confirm_link(token: str):
     change, problem = open_link(token)
     if problem:
         return _problem_page(problem)
-    return _form_page(token, LinkAnswerForm())
+    tries_left = MAX_WRONG_ANSWERS - change.failed_attempts if change.failed_attempts else None
+    return _form_page(token, LinkAnswerForm(), tries_left=tries_left)
 
 
 @bp.post("/email/confirm/<token>")

@@ -88,6 +88,8 @@ def apply():
 @login_required
 def sent():
     """連絡先メールアドレス登録/変更受付完了 (the no-JavaScript landing after its 303)."""
+    if pending_change(g.member.id) is None:  # visited later: nothing waits for a mail
+        return _card("view")
     return _card("sent")
 
 
