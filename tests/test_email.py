@@ -497,6 +497,30 @@ def test_simultaneous_clicks_succeed_exactly_once(app, member_client):
     assert in_db(ChangeHistory.select().where(ChangeHistory.kind == "連絡先メールアドレス").count) == 1
 
 
+def test_simultaneous_requests_leave_one_pending(app):
+    """[登録する] sent twice at once (two tabs): one request stays pending, one is replaced."""
+    clients = [app.test_client() for _ in range(4)]
+    tokens = []
+    for client in clients:
+        log_in(client)
+        tokens.append(token_in(client.get("/account").get_data(as_text=True)))
+    start = threading.Barrier(len(clients))
+    statuses = []
+
+    def request(client, token):
+        start.wait()
+        response = client.post("/account/email", data={"csrf_token": token, **NEW})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=request, args=pair) for pair in zip(clients, tokens)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [303] * len(clients)
+    assert sorted(r.status for r in requests()) == ["pending"] + ["replaced"] * (len(clients) - 1)
+
+
 def test_the_answer_is_never_logged_or_kept(member_client, visitor, caplog):
     caplog.set_level(logging.DEBUG)
     secret = "ひみつのこたえ"

@@ -69,8 +69,16 @@ def _replace_pending(member_id: int) -> None:
     ).execute()
 
 
+def _lock_member(member_id: int) -> None:
+    """Serialise one member's requests, so two sent at once cannot both stay pending.
+    SQLite's BEGIN IMMEDIATE already does; PostgreSQL needs the member's row locked."""
+    if db.database.for_update:
+        Member.select(Member.id).where(Member.id == member_id).for_update().get()
+
+
 def _new_request(member: Member, new_email: str, question: str, answer_hash: str):
     """Replace any pending request with a new one and mail its link (caller's transaction)."""
+    _lock_member(member.id)
     _replace_pending(member.id)
     now = utcnow()
     change = EmailChangeRequest.create(
@@ -106,6 +114,7 @@ def resend_email_change(member: Member) -> EmailChangeRequest | None:
     """Send the link again as a new request with a fresh validity, so the old link (maybe
     expired, maybe lost) stops working. None if nothing is pending."""
     with db.database.atomic():
+        _lock_member(member.id)
         old = pending_change(member.id)
         if old is None:
             return None
