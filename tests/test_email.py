@@ -435,6 +435,13 @@ def test_each_dead_link_has_its_own_page(app, member_client, visitor, case, stat
     assert taro().email == before
 
 
+@pytest.mark.parametrize("token", ["あ", "a.b.c", "MQ..", "MQ.%FF%FE.abc", "x" * 5000])
+def test_malformed_links_are_not_found_never_an_error(visitor, token):
+    response = visitor.get(f"/email/confirm/{token}")
+    assert response.status_code == 404
+    assert "このURLは正しくありません" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("after", "works"),
     [(timedelta(hours=24, seconds=-1), True), (timedelta(hours=24, seconds=1), False)],

@@ -77,8 +77,8 @@ def _lock_member(member_id: int) -> None:
 
 
 def _new_request(member: Member, new_email: str, question: str, answer_hash: str):
-    """Replace any pending request with a new one and mail its link (caller's transaction)."""
-    _lock_member(member.id)
+    """Replace any pending request with a new one and mail its link (in the caller's
+    transaction, which has locked the member)."""
     _replace_pending(member.id)
     now = utcnow()
     change = EmailChangeRequest.create(
@@ -105,6 +105,7 @@ def request_email_change(member: Member, new_email: str, question: str, answer: 
     The member's address does not change until the link is used."""
     answer_hash = hash_secret(answer)  # slow: outside the transaction
     with db.database.atomic():
+        _lock_member(member.id)
         change = _new_request(member, new_email, question, answer_hash)
         record_change(member, "連絡先メールアドレス変更受付", f"{mask_email(new_email)} 宛に確認メールを送信")
     return change
