@@ -1,0 +1,236 @@
+"""The two-phase contact-address change (SPEC §2.3), apart from HTTP.
+
+A request is an `EmailChangeRequest` row; the mailed link carries only a signed, timed token
+naming that row. The row's status is the one truth about the link:
+pending → used (confirmed) | replaced (a newer request) | killed (5 wrong answers) |
+cancelled (the member cancelled it). Every move out of `pending` is a conditional UPDATE
+(`… WHERE status = 'pending'`), so of two simultaneous clicks exactly one wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from flask import current_app, url_for
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+
+from clock import utcnow
+from extensions import db
+from hashing import hash_secret, verify_secret
+from mail import queue_mail
+from models import EmailChangeRequest, Member, record_change
+
+from .rules import mask_email
+
+TOKEN_SALT = "email-change-confirm"
+MAX_WRONG_ANSWERS = 5
+LINK_SUBJECT = "【WebBilling】お申し込みURLのご連絡"
+NOTICE_SUBJECT = "【WebBilling】連絡先メールアドレス変更のお知らせ"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"],
+        salt=TOKEN_SALT,
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
+
+
+def valid_hours() -> int:
+    return int(current_app.config["EMAIL_CONFIRM_HOURS"])
+
+
+def confirm_url(change: EmailChangeRequest) -> str:
+    """The link for the mail: the configured base URL, never the request's Host header."""
+    path = url_for("email.confirm_link", token=_serializer().dumps(change.id))
+    return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + path
+
+
+def pending_change(member_id: int) -> EmailChangeRequest | None:
+    """The member's request still waiting for its link, if any; `is_expired` says whether
+    its link is past its time (the card then offers only to resend or cancel)."""
+    change = (
+        EmailChangeRequest.select()
+        .where(
+            (EmailChangeRequest.member == member_id) & (EmailChangeRequest.status == "pending")
+        )
+        .order_by(EmailChangeRequest.id.desc())
+        .first()
+    )
+    if change is not None:
+        change.is_expired = change.expires_at <= utcnow()
+    return change
+
+
+def _replace_pending(member_id: int) -> None:
+    EmailChangeRequest.update(status="replaced", finished_at=utcnow()).where(
+        (EmailChangeRequest.member == member_id) & (EmailChangeRequest.status == "pending")
+    ).execute()
+
+
+def _lock_member(member_id: int) -> None:
+    """Serialise one member's requests, so two sent at once cannot both stay pending.
+    SQLite's BEGIN IMMEDIATE already does; PostgreSQL needs the member's row locked."""
+    if db.database.for_update:
+        Member.select(Member.id).where(Member.id == member_id).for_update().get()
+
+
+def _new_request(member: Member, new_email: str, question: str, answer_hash: str):
+    """Replace any pending request with a new one and mail its link (in the caller's
+    transaction, which has locked the member)."""
+    _replace_pending(member.id)
+    now = utcnow()
+    change = EmailChangeRequest.create(
+        member=member,
+        new_email=new_email,
+        secret_question=question,
+        secret_answer_hash=answer_hash,
+        created_at=now,
+        expires_at=now + timedelta(hours=valid_hours()),
+    )
+    queue_mail(
+        new_email,
+        LINK_SUBJECT,
+        "email/confirm_link.txt",
+        url=confirm_url(change),
+        hours=valid_hours(),
+        expires_at=change.expires_at,
+    )
+    return change
+
+
+def request_email_change(member: Member, new_email: str, question: str, answer: str):
+    """受付: store the request (the answer only as argon2id) and mail the link to `new_email`.
+    The member's address does not change until the link is used."""
+    answer_hash = hash_secret(answer)  # slow: outside the transaction
+    with db.database.atomic():
+        _lock_member(member.id)
+        change = _new_request(member, new_email, question, answer_hash)
+        record_change(member, "連絡先メールアドレス変更受付", f"{mask_email(new_email)} 宛に確認メールを送信")
+    return change
+
+
+def resend_email_change(member: Member) -> EmailChangeRequest | None:
+    """Send the link again as a new request with a fresh validity, so the old link (maybe
+    expired, maybe lost) stops working. None if nothing is pending."""
+    with db.database.atomic():
+        _lock_member(member.id)
+        old = pending_change(member.id)
+        if old is None:
+            return None
+        change = _new_request(member, old.new_email, old.secret_question, old.secret_answer_hash)
+        record_change(member, "連絡先メールアドレス変更受付", f"{mask_email(old.new_email)} 宛に確認メールを再送")
+    return change
+
+
+def cancel_email_change(member: Member) -> bool:
+    """Cancel the pending request (its link stops working). False if nothing was pending."""
+    with db.database.atomic():
+        cancelled = (
+            EmailChangeRequest.update(status="cancelled", finished_at=utcnow())
+            .where(
+                (EmailChangeRequest.member == member.id)
+                & (EmailChangeRequest.status == "pending")
+            )
+            .execute()
+        )
+        if cancelled:
+            record_change(member, "連絡先メールアドレス変更取消", "変更のお手続きを取り消し")
+    return bool(cancelled)
+
+
+def open_link(token: str) -> tuple[EmailChangeRequest | None, str | None]:
+    """The request a link names and what stops it being used, if anything:
+    "forged", "expired", "used", "replaced", "killed", "cancelled" or "closed" (membership
+    cancelled). Reads only: opening a link changes nothing."""
+    expired = False
+    try:
+        change_id = _serializer().loads(token, max_age=valid_hours() * 3600)
+    except SignatureExpired as error:
+        # The signature is ours, only too old: still say "used" if it was used.
+        expired = True
+        try:
+            change_id = _serializer().load_payload(error.payload)
+        except BadData:
+            return None, "forged"
+    except BadData:
+        return None, "forged"
+    if not isinstance(change_id, int):
+        return None, "forged"
+    change = (
+        EmailChangeRequest.select(EmailChangeRequest, Member)
+        .join(Member)
+        .where(EmailChangeRequest.id == change_id)
+        .first()
+    )
+    if change is None:
+        return None, "forged"
+    return change, _problem(change, expired)
+
+
+def _problem(change: EmailChangeRequest, expired: bool = False) -> str | None:
+    if change.status != "pending":
+        return change.status
+    if expired or change.expires_at <= utcnow():
+        return "expired"
+    if change.member.is_cancelled:
+        return "closed"
+    return None
+
+
+def confirm_email_change(change: EmailChangeRequest, question: str, answer: str):
+    """本登録: with the question AND answer given when applying (exactly as typed), make the
+    address and the secret Q/A the member's, once. Returns (outcome, tries_left): outcome
+    None on success, "wrong" for a wrong pair, or the problem that now stops the link."""
+    right = verify_secret(change.secret_answer_hash, answer)  # slow: outside the transaction
+    right = right and question == change.secret_question
+    now = utcnow()
+    with db.database.atomic():
+        if not right:
+            return _count_wrong_answer(change)
+        won = (
+            EmailChangeRequest.update(status="used", finished_at=now)
+            .where(
+                (EmailChangeRequest.id == change.id)
+                & (EmailChangeRequest.status == "pending")
+                & (EmailChangeRequest.expires_at > now)
+            )
+            .execute()
+        )
+        if won != 1:  # someone else used, replaced, cancelled or killed it first
+            return _problem(EmailChangeRequest.get_by_id(change.id), expired=True), 0
+        member = Member.get_by_id(change.member_id)
+        Member.update(
+            email=change.new_email,
+            secret_question=change.secret_question,
+            secret_answer_hash=change.secret_answer_hash,
+        ).where(Member.id == member.id).execute()
+        record_change(member, "連絡先メールアドレス", f"{mask_email(change.new_email)} に変更（秘密の質問と回答も更新）")
+        if member.email and member.email.lower() != change.new_email.lower():
+            # The old address hears of it, with no link in it: nothing to click if it was not them.
+            queue_mail(
+                member.email,
+                NOTICE_SUBJECT,
+                "email/changed_notice.txt",
+                changed_at=now,
+                new_email=mask_email(change.new_email),
+            )
+    return None, 0
+
+
+def _count_wrong_answer(change: EmailChangeRequest):
+    counted = (
+        EmailChangeRequest.update(failed_attempts=EmailChangeRequest.failed_attempts + 1)
+        .where((EmailChangeRequest.id == change.id) & (EmailChangeRequest.status == "pending"))
+        .execute()
+    )
+    fresh = EmailChangeRequest.get_by_id(change.id)
+    if not counted:
+        return _problem(fresh, expired=True), 0
+    if fresh.failed_attempts >= MAX_WRONG_ANSWERS:
+        fresh.status, fresh.finished_at = "killed", utcnow()
+        fresh.save(only=[EmailChangeRequest.status, EmailChangeRequest.finished_at])
+        record_change(fresh.member_id, "連絡先メールアドレス変更無効", "秘密の質問の回答を5回誤り、URLを無効化")
+        return "killed", 0
+    return "wrong", MAX_WRONG_ANSWERS - fresh.failed_attempts
