@@ -63,13 +63,17 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from blueprints.account import bp as account_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.cancel import bp as cancel_bp
     from blueprints.devmail import bp as devmail_bp
+    from blueprints.lines import bp as lines_bp
     from blueprints.phone import bp as phone_bp
 
     app.register_blueprint(htmx_blueprint)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(phone_bp)
+    app.register_blueprint(lines_bp)
+    app.register_blueprint(cancel_bp)
     if app.debug:
         app.register_blueprint(devmail_bp)
 
