@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired
 
 # The select's reasons, in its order; "その他" last.
@@ -16,7 +16,7 @@ REASONS = (
 class CancelForm(FlaskForm):
     reason = SelectField(
         "解約理由",
-        choices=[("", "選択してください"), *((r, r) for r in REASONS)],
+        choices=[SelectChoice("", "選択してください"), *(SelectChoice(r) for r in REASONS)],
         validators=[
             InputRequired("解約理由を選択してください。"),
             AnyOf(REASONS, "解約理由を一覧から選択してください。"),

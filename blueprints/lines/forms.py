@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TelField
+from wtforms import SelectChoice, SelectField, TelField
 
 from phones import any_number
 
@@ -15,8 +15,8 @@ class AddLineForm(FlaskForm):
 
     def __init__(self, companies: dict[int, str], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.company.choices = [("", "選択してください")] + [
-            (str(id_), name) for id_, name in companies.items()
+        self.company.choices = [SelectChoice("", "選択してください")] + [
+            SelectChoice(str(id_), name) for id_, name in companies.items()
         ]
         self.companies = companies
 
