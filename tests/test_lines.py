@@ -351,7 +351,7 @@ def test_a_number_typed_but_not_added_is_not_dropped_silently(member_client):
                     {"company": company(), "number": "0312345679",
                      "staged": [staged("NTTドコモ", "09012345678")]}, HX)
     assert response.status_code == 422
-    assert "［追加］を押して" in response.get_data(as_text=True)
+    assert "まだ追加されていません。［追加］を押すか" in response.get_data(as_text=True)
 
 
 # ---- tampering ----------------------------------------------------------------------------

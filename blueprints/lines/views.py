@@ -91,7 +91,10 @@ def confirm():
     change = review(g.member, staged, cancel, complete=True)
     if (form.number.data or "").strip():
         # A number typed but never [追加]ed would silently be dropped: say so instead.
-        form.number.errors = ["［追加］を押して「追加する回線」に入れてから、［登録］を押してください。"]
+        form.number.errors = [
+            "入力中のお客様電話番号はまだ追加されていません。［追加］を押すか、入力を消してから"
+            "もう一度押してください。"
+        ]
     if not change.ok or form.number.errors:
         return _screen("edit", form, change, 422)
     return _screen("confirm", form, change)
