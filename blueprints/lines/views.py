@@ -32,10 +32,9 @@ def billed_lines(member):
 
 def _requested() -> tuple[AddLineForm, list, set[int]]:
     """The add inputs, the staged list and the ticked cancellations, as the form sent them."""
-    staged = request.form.getlist("staged")
-    if len(staged) > MAX_STAGED:
-        staged = staged[:MAX_STAGED]
-    return AddLineForm(company_names()), parse_staged(staged), parse_ids(request.form.getlist("cancel"))
+    staged = parse_staged(request.form.getlist("staged")[:MAX_STAGED])
+    cancel = parse_ids(request.form.getlist("cancel"))
+    return AddLineForm(company_names()), staged, cancel
 
 
 def _screen(step: str, form: AddLineForm, change: LineChange, status: int = 200,
