@@ -102,6 +102,17 @@ def test_basic_info_lists_lines_and_a_group_under_its_representative(member_clie
         assert number in group
 
 
+def test_a_long_list_starts_folded_on_basic_info(member_client):
+    def details():
+        page = member_client.get("/account").get_data(as_text=True)
+        return page.split('id="billed-lines"')[1].split("<summary>")[0]
+
+    give_lines(9)
+    assert "<details class=\"value\" open>" in details()
+    register("0452223333")
+    assert "<details class=\"value\">" in details()  # 11 lines
+
+
 def test_member_without_lines_sees_unregistered(client):
     log_in(client, "hanako0002")
     in_db(lambda: MemberLine.delete().execute())
@@ -199,6 +210,23 @@ def test_holder_key():
     assert rules.holder_key("済日利　太郎") == rules.holder_key(" 済日利太郎 ") == "済日利太郎"
     assert rules.holder_key("ＡＢＣ　ｶﾀｶﾅ") == "ABCカタカナ"
     assert not rules.same_holder("済日利 次郎", "済日利 太郎")
+
+
+def test_rules_without_http():
+    line = LineRecord(id=7, company=1, number="0452223334", holder_name="済日利 太郎",
+                      representative_number="0452223333")
+    rep = LineRecord(id=6, company=1, number="0452223333", holder_name="済日利　太郎",
+                     representative_number="0452223333")
+    problem = rules.addition_problem
+    assert problem(rep, "済日利太郎", set(), set(), set(), None) is None
+    assert "代表番号 045-222-3333 を追加" in problem(line, "済日利太郎", set(), set(), set(), rep)
+    assert "含まれている" in problem(line, "済日利太郎", set(), set(), {(1, "0452223333")}, rep)
+    assert problem(rep, "済日利太郎", {6}, set(), set(), None) == rules.ALREADY_REGISTERED
+    assert problem(rep, "済日利太郎", set(), {6}, set(), None) == rules.ALREADY_STAGED
+    assert problem(None, "済日利太郎", set(), set(), set(), None) == rules.NOT_FOUND
+    assert rules.cancel_problem(3, 3, 0) == rules.CANCEL_ALL
+    assert rules.cancel_problem(3, 3, 1) is None and rules.cancel_problem(3, 2, 0) is None
+    assert rules.cancel_problem(0, 0, 0) is None
 
 
 # ---- bulk-billing groups (一括請求) ---------------------------------------------------------
