@@ -14,7 +14,10 @@ def add(page, company: str, number: str) -> None:
 
 
 def test_add_two_lines_remove_one_and_cancel_one(page, js):
-    give_lines(197)  # with the demo's line: 198, and both additions fit under 200
+    # Near the 200 limit where JavaScript can measure the width; fewer without, where axe has
+    # to re-show every page in a second tab. Both exceed 10, so the ⑦ list starts folded.
+    total = 198 if js else 12
+    give_lines(total - 1)  # plus the demo's 03-1234-5678
     log_in(page)
     page.goto("/account")
     page.get_by_role("region", name="Webビリング対象回線追加・変更").get_by_role(
@@ -58,8 +61,8 @@ def test_add_two_lines_remove_one_and_cancel_one(page, js):
     page.get_by_role("link", name="基本情報へ戻る").click()
     page.wait_for_url("**/account")
     card = page.get_by_role("region", name="Webビリング対象回線追加・変更")
-    expect(card).to_contain_text("登録回線 198回線")
-    card.get_by_text("登録回線 198回線").click()  # a long list starts folded
+    expect(card).to_contain_text(f"登録回線 {total}回線")  # +1 added, -1 cancelled
+    card.get_by_text(f"登録回線 {total}回線").click()  # a long list starts folded
     expect(card).to_contain_text("03-1234-5679")
     expect(card).not_to_contain_text("03-1234-5678")
     check_a11y(page)
