@@ -104,7 +104,7 @@ def main() -> None:
                 lambda: client.post("/account/lines/stage", data=swap, headers=HX), runs, 200)
         measure("POST /account/lines/confirm (htmx)",
                 lambda: client.post("/account/lines/confirm", data=change, headers=HX), runs, 200)
-        measure("GET /account (基本情報 with the ⑦ list)", lambda: client.get("/account"), runs, 200)
+        measure("GET /account (基本情報, ⑦ list)", lambda: client.get("/account"), runs, 200)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ from phones import any_number, display
 
 MAX_LINES = 200
 
-NOT_FOUND = "ご契約会社とお客様電話番号に一致する回線が見つかりません。ご契約会社と番号をご確認ください。"
+NOT_FOUND = (
+    "ご契約会社とお客様電話番号に一致する回線が見つかりません。ご契約会社と番号をご確認ください。"
+)
 OTHER_HOLDER = "登録済みの回線名義と異なる名義の回線は追加できません。"
 ALREADY_REGISTERED = "この回線はすでに登録されています。"
 ALREADY_STAGED = "この回線はすでに「追加する回線」に入っています。"
@@ -79,10 +81,16 @@ def addition_problem(
     if is_group_member(record):
         rep = display(record.representative_number)
         if group_of(record) in groups:
-            return f"この回線は代表番号 {rep} の一括請求グループに含まれているため、追加の必要はありません。"
+            return (
+                f"この回線は代表番号 {rep} の一括請求グループに含まれているため、"
+                "追加の必要はありません。"
+            )
         # The representative's number is only told when it is the member's own line too.
         if representative is not None and same_holder(representative.holder_name, customer_name):
-            return f"{GROUP_LINE}代表番号 {rep} を追加してください（グループの回線すべてを確認できます）。"
+            return (
+                f"{GROUP_LINE}代表番号 {rep} を追加してください"
+                "（グループの回線すべてを確認できます）。"
+            )
         return GROUP_LINE
     return None
 
