@@ -132,6 +132,7 @@ def test_add_puts_the_line_typed_as_on_a_phone_into_the_staged_list(member_clien
     assert "NTT東日本 03-1234-5679" in html and ">削除</button>" in html
     assert 'name="number" type="tel" value=""' in html  # cleared for the next number
     assert f'<option selected value="{company()}">' in html  # the company stays chosen
+    assert 'name="cancel"' not in html  # the registered list is not sent again
     assert numbers_of() == ["0312345678"]  # nothing stored while staging
 
 

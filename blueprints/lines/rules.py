@@ -160,6 +160,10 @@ class LineChange:
         return [r for r in self.registered if r.id in self.cancel_ids]
 
     @property
+    def cancels_everything(self) -> bool:
+        return self.cancel_error == CANCEL_ALL
+
+    @property
     def ok(self) -> bool:
         return not (self.error or self.cancel_error or any(s.error for s in self.staged))
 
