@@ -73,10 +73,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from blueprints.account import bp as account_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.cancel import bp as cancel_bp
     from blueprints.credentials import bp as credentials_bp
     from blueprints.daccount import bp as daccount_bp
     from blueprints.devmail import bp as devmail_bp
     from blueprints.email import bp as email_bp
+    from blueprints.lines import bp as lines_bp
     from blueprints.phone import bp as phone_bp
     from blueprints.secret import bp as secret_bp
     from blueprints.secret_auth import bp as secret_auth_bp
@@ -90,6 +92,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(credentials_bp)
     app.register_blueprint(email_bp)
     app.register_blueprint(secret_bp)
+    app.register_blueprint(lines_bp)
+    app.register_blueprint(cancel_bp)
     if app.debug:
         app.register_blueprint(devmail_bp)
 

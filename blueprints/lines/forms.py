@@ -1,0 +1,37 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, TelField
+
+from phones import any_number
+
+from .rules import Staged
+
+
+class AddLineForm(FlaskForm):
+    """The two inputs of 対象回線追加. The staged list and the ticked cancellations travel in
+    the same <form> as repeated `staged` / `cancel` fields (see rules.parse_staged)."""
+
+    company = SelectField("ご契約会社", validate_choice=False)
+    number = TelField("お客様電話番号")
+
+    def __init__(self, companies: dict[int, str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company.choices = [SelectChoice("", "選択してください")] + [
+            SelectChoice(str(id_), name) for id_, name in companies.items()
+        ]
+        self.companies = companies
+
+    def candidate(self) -> Staged | None:
+        """The typed line, or None with the reason on its field."""
+        company = self.company.data or ""
+        digits = any_number(self.number.data or "")
+        if not (company.isascii() and company.isdigit() and int(company) in self.companies):
+            self.company.errors = ["ご契約会社を選択してください。"]
+        if not (self.number.data or "").strip():
+            self.number.errors = ["お客様電話番号を入力してください。"]
+        elif digits is None:
+            self.number.errors = [
+                "お客様電話番号を市外局番から正しく入力してください（例：09000000000）。"
+            ]
+        if self.company.errors or self.number.errors:
+            return None
+        return Staged(int(company), digits)

@@ -1,0 +1,264 @@
+"""Which lines a member may add or cancel (SPEC §2.5), apart from HTTP.
+
+The small functions at the top decide; `review()` fetches what they decide on (a handful of
+queries whatever the number of lines) and runs them over a whole requested change. The same
+`review()` runs when a line is staged, on the confirm step and again inside the final POST's
+transaction, so a tampered hidden field meets exactly the rules a typed number meets.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from extensions import db
+from models import Company, LineRecord, Member, MemberLine
+from phones import any_number, display
+
+MAX_LINES = 200
+
+NOT_FOUND = (
+    "ご契約会社とお客様電話番号に一致する回線が見つかりません。ご契約会社と番号をご確認ください。"
+)
+OTHER_HOLDER = "登録済みの回線名義と異なる名義の回線は追加できません。"
+ALREADY_REGISTERED = "この回線はすでに登録されています。"
+ALREADY_STAGED = "この回線はすでに「追加する回線」に入っています。"
+OVER_LIMIT = f"登録できる回線は{MAX_LINES}回線までです。"
+GROUP_LINE = "一括請求の回線は、代表番号でのみ登録できます。"
+MALFORMED = "回線の指定が正しくありません。もう一度入力してください。"
+CANCEL_ALL = (
+    "すべての回線を解約することはできません。Webビリングのご利用をやめる場合は、"
+    "［Webビリング一括解約］からお手続きください。"
+)
+UNKNOWN_CANCEL = "選択された回線は登録されていません。画面を開き直してください。"
+NOTHING = "追加する回線を［追加］で入れるか、解約する回線を選択してください。"
+
+
+def holder_key(name: str) -> str:
+    """A name as compared with the registry's holder: NFKC (full-width letters, half-width
+    kana) with every space removed, so 「済日利　太郎」 and 「済日利太郎」 are the same holder."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
+def same_holder(holder: str, customer_name: str) -> bool:
+    return holder_key(holder) == holder_key(customer_name)
+
+
+def group_of(record: LineRecord) -> tuple[int, str] | None:
+    """(company id, representative number) of the record's bulk-billing group, or None."""
+    if not record.representative_number:
+        return None
+    return record.company_id, record.representative_number
+
+
+def is_group_member(record: LineRecord) -> bool:
+    """A line of a bulk-billing group other than its representative."""
+    return bool(record.representative_number) and record.representative_number != record.number
+
+
+def addition_problem(
+    record: LineRecord | None,
+    customer_name: str,
+    registered: set[int],
+    staged: set[int],
+    groups: set[tuple[int, str]],
+    representative: LineRecord | None,
+) -> str | None:
+    """Why `record` cannot be added, or None.
+
+    `registered` / `staged`: registry ids already registered / staged before it; `groups`: the
+    bulk-billing groups whose representative is registered or staged; `representative`: the
+    representative's registry line when `record` is a group line.
+    """
+    if record is None:
+        return NOT_FOUND
+    if not same_holder(record.holder_name, customer_name):
+        return OTHER_HOLDER
+    if record.id in registered:
+        return ALREADY_REGISTERED
+    if record.id in staged:
+        return ALREADY_STAGED
+    if is_group_member(record):
+        rep = display(record.representative_number)
+        if group_of(record) in groups:
+            return (
+                f"この回線は代表番号 {rep} の一括請求グループに含まれているため、"
+                "追加の必要はありません。"
+            )
+        # The representative's number is only told when it is the member's own line too.
+        if representative is not None and same_holder(representative.holder_name, customer_name):
+            return (
+                f"{GROUP_LINE}代表番号 {rep} を追加してください"
+                "（グループの回線すべてを確認できます）。"
+            )
+        return GROUP_LINE
+    return None
+
+
+def cancel_problem(registered_count: int, cancel_count: int, added_count: int) -> str | None:
+    """At least one line must remain: leaving Webビリング altogether is 一括解約."""
+    if registered_count and cancel_count >= registered_count and not added_count:
+        return CANCEL_ALL
+    return None
+
+
+@dataclass
+class Staged:
+    """A line in the 「追加する回線」 list, carried in the form as `company_id:number`."""
+
+    company_id: int | None
+    number: str
+    company: str = ""
+    record: LineRecord | None = None
+    error: str | None = None
+
+    @property
+    def value(self) -> str:
+        return f"{self.company_id}:{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.company} {display(self.number)}".strip()
+
+
+def parse_staged(values: list[str]) -> list[Staged]:
+    """The hidden `staged` fields; a value that is not `company_id:number` stays in the list
+    (so it is shown with its error) but can never match a registry line."""
+    lines = []
+    for value in values:
+        company, _, number = value.partition(":")
+        company_id = int(company) if company.isascii() and company.isdigit() else None
+        lines.append(Staged(company_id, any_number(number) or number[:20]))
+    return lines
+
+
+def parse_ids(values: list[str]) -> set[int]:
+    return {int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 19}
+
+
+@dataclass
+class Registered:
+    """A registered line; `group` holds the other lines of the group it represents."""
+
+    id: int
+    line: LineRecord
+    group: list[LineRecord] = field(default_factory=list)
+
+
+@dataclass
+class LineChange:
+    """A requested change and what the rules say about it."""
+
+    registered: list[Registered]
+    staged: list[Staged]
+    cancel_ids: set[int]
+    cancel_error: str | None = None
+    error: str | None = None  # about the change as a whole
+
+    @property
+    def cancelled(self) -> list[Registered]:
+        return [r for r in self.registered if r.id in self.cancel_ids]
+
+    @property
+    def cancels_everything(self) -> bool:
+        return self.cancel_error == CANCEL_ALL
+
+    @property
+    def ok(self) -> bool:
+        return not (self.error or self.cancel_error or any(s.error for s in self.staged))
+
+
+def registered_lines(member_id: int) -> list[Registered]:
+    """The member's lines by company and number, each representative with its group's lines."""
+    rows = [
+        Registered(row.id, row.line)
+        for row in MemberLine.select(MemberLine.id, LineRecord, Company)
+        .join(LineRecord)
+        .join(Company)
+        .where(MemberLine.member == member_id)
+        .order_by(Company.name, LineRecord.number)
+    ]
+    reps = {group_of(r.line): r for r in rows if r.line.representative_number == r.line.number}
+    if reps:
+        numbers = {number for _, number in reps}
+        for line in (
+            LineRecord.select()
+            .where(
+                LineRecord.representative_number.in_(numbers)
+                & (LineRecord.number != LineRecord.representative_number)
+            )
+            .order_by(LineRecord.number)
+        ):
+            if group_of(line) in reps:
+                reps[group_of(line)].group.append(line)
+    return rows
+
+
+def company_names() -> dict[int, str]:
+    return dict(Company.select(Company.id, Company.name).order_by(Company.name).tuples())
+
+
+def review(
+    member: Member, staged: list[Staged], cancel_ids: set[int], *, complete: bool = False
+) -> LineChange:
+    """Check every staged line and the cancellations against the registry and the member's
+    lines. `complete` adds the rules about the change as a whole (the confirm and final steps).
+
+    Counting: each registered line is one line, a representative too, however large its group
+    (its group's lines are not registered themselves). Lines ticked for cancellation free their
+    place, so with 200 lines one can be cancelled and another added in the same change.
+    """
+    registered = registered_lines(member.id)
+    change = LineChange(registered, staged, cancel_ids)
+    companies = company_names()
+    records = _records({(s.company_id, s.number) for s in staged})
+    representatives = _records(
+        {group_of(r) for r in records.values() if is_group_member(r)}
+    )
+    registered_ids = {r.line.id for r in registered}
+    groups = {group_of(r.line) for r in registered if not is_group_member(r.line)} - {None}
+    own_ids = {r.id for r in registered}
+    room = MAX_LINES - len(registered) + len(cancel_ids & own_ids)
+    staged_ids: set[int] = set()
+    for line in staged:
+        line.company = companies.get(line.company_id, "")
+        line.record = records.get((line.company_id, line.number))
+        if line.company_id not in companies or any_number(line.number) is None:
+            line.error = MALFORMED
+            continue
+        rep = line.record and representatives.get(group_of(line.record))
+        line.error = addition_problem(
+            line.record, member.customer_name, registered_ids, staged_ids, groups, rep
+        )
+        if line.error is None and room <= 0:
+            line.error = f"{OVER_LIMIT}（登録済み {len(registered)}回線）"
+        if line.error is None:
+            room -= 1
+            staged_ids.add(line.record.id)
+            if group_of(line.record):
+                groups.add(group_of(line.record))
+    if cancel_ids - own_ids:
+        change.cancel_error = UNKNOWN_CANCEL
+    if complete:
+        change.cancel_error = change.cancel_error or cancel_problem(
+            len(registered), len(cancel_ids & own_ids), len(staged)
+        )
+        if not staged and not cancel_ids:
+            change.error = NOTHING
+    return change
+
+
+def _records(keys: set[tuple[int | None, str] | None]) -> dict[tuple[int, str], LineRecord]:
+    """Registry lines by (company id, number), in one query."""
+    numbers = {number for key in keys if key for _, number in [key]}
+    if not numbers:
+        return {}
+    found = LineRecord.select().where(LineRecord.number.in_(numbers))
+    return {(r.company_id, r.number): r for r in found if (r.company_id, r.number) in keys}
+
+
+def lock_member(member_id: int) -> None:
+    """Serialise concurrent changes of one member's lines (the 200-line count): PostgreSQL
+    locks the member's row; SQLite's BEGIN IMMEDIATE already holds the database's write lock."""
+    if db.database.for_update:
+        Member.select(Member.id).where(Member.id == member_id).for_update().execute()

@@ -1,0 +1,141 @@
+from flask import g, redirect, request, url_for
+
+from blueprints.auth.sessions import login_required
+from extensions import db
+from models import MemberLine, record_change
+from rendering import is_htmx, render
+
+from . import bp
+from .forms import AddLineForm
+from .rules import (
+    LineChange,
+    company_names,
+    lock_member,
+    parse_ids,
+    parse_staged,
+    registered_lines,
+    review,
+)
+
+SCREEN = "lines/_screen.html"
+STAGE = "lines/_stage.html"
+TITLE = "Webビリング対象回線変更"
+# A real list never gets longer; a longer one is forged and not worth a registry lookup.
+MAX_STAGED = 250
+
+
+@bp.app_template_global()
+def billed_lines(member):
+    """The ⑦ item's list on 基本情報 (each representative with its group's lines)."""
+    return registered_lines(member.id)
+
+
+def _requested() -> tuple[AddLineForm, list, set[int]]:
+    """The add inputs, the staged list and the ticked cancellations, as the form sent them."""
+    staged = parse_staged(request.form.getlist("staged")[:MAX_STAGED])
+    cancel = parse_ids(request.form.getlist("cancel"))
+    return AddLineForm(company_names()), staged, cancel
+
+
+def _screen(step: str, form: AddLineForm, change: LineChange, status: int = 200,
+            fragment: str = SCREEN, title: str = TITLE):
+    return render(fragment, title=title, step=step, form=form, change=change, status=status)
+
+
+@bp.get("")
+@bp.post("/edit")
+@login_required
+def edit():
+    """The line screen (a POST here is 戻る from the confirm step, keeping the staged list and
+    the ticked lines)."""
+    form, staged, cancel = _requested()
+    return _screen("edit", form, review(g.member, staged, cancel))
+
+
+@bp.post("/stage")
+@login_required
+def stage():
+    """[追加]: check the typed line against every rule and put it at the end of 「追加する回線」,
+    or say why not next to the number. htmx swaps only the #stage region."""
+    form, staged, cancel = _requested()
+    candidate = form.candidate()
+    change = review(g.member, staged + [candidate] if candidate else staged, cancel)
+    if candidate is not None:
+        if candidate.error:
+            form.number.errors = [candidate.error]
+            change.staged.pop()
+        else:
+            form.number.data = ""  # ready for the next number; the company stays chosen
+    status = 422 if form.company.errors or form.number.errors else 200
+    return _screen("edit", form, change, status, STAGE if is_htmx() else SCREEN)
+
+
+@bp.post("/unstage")
+@login_required
+def unstage():
+    """[削除] on a staged line: take it out of the list (nothing was stored yet)."""
+    form, staged, cancel = _requested()
+    index = request.form.get("remove", "")
+    if index.isascii() and index.isdigit() and int(index) < len(staged):
+        del staged[int(index)]
+    change = review(g.member, staged, cancel)
+    return _screen("edit", form, change, 200, STAGE if is_htmx() else SCREEN)
+
+
+@bp.post("/confirm")
+@login_required
+def confirm():
+    """[登録]/[更新]: the confirm step listing exactly what will be added and cancelled."""
+    form, staged, cancel = _requested()
+    change = review(g.member, staged, cancel, complete=True)
+    if (form.number.data or "").strip():
+        # A number typed but never [追加]ed would silently be dropped: say so instead.
+        form.number.errors = [
+            "入力中のお客様電話番号はまだ追加されていません。［追加］を押すか、入力を消してから"
+            "もう一度押してください。"
+        ]
+    if not change.ok or form.number.errors:
+        return _screen("edit", form, change, 422)
+    return _screen("confirm", form, change)
+
+
+@bp.post("")
+@login_required
+def update():
+    """[登録する]: check everything again inside the transaction that stores it."""
+    form, staged, cancel = _requested()
+    member = g.member
+    with db.database.atomic():
+        lock_member(member.id)
+        change = review(member, staged, cancel, complete=True)
+        if change.ok:
+            _apply(member, change)
+    if not change.ok:
+        return _screen("edit", form, change, 422)
+    if not is_htmx():
+        return redirect(url_for("lines.done"), 303)
+    return _screen("done", form, change, title=f"{TITLE}完了")
+
+
+def _apply(member, change: LineChange) -> None:
+    if change.staged:
+        MemberLine.insert_many(
+            [{"member": member.id, "line": s.record.id} for s in change.staged]
+        ).execute()
+    cancelled = change.cancelled
+    if cancelled:
+        MemberLine.delete().where(
+            (MemberLine.member == member.id) & MemberLine.id.in_([r.id for r in cancelled])
+        ).execute()
+    # 変更履歴: one row per line, the number masked like every other history entry.
+    for s in change.staged:
+        record_change(member, "対象回線追加", f"{s.company} 末尾 {s.number[-4:]}")
+    for r in cancelled:
+        record_change(member, "対象回線解約", f"{r.line.company.name} 末尾 {r.line.number[-4:]}")
+
+
+@bp.get("/done")
+@login_required
+def done():
+    """Webビリング対象回線変更完了 (where the no-JavaScript flow lands after its 303)."""
+    return _screen("done", None, None, title=f"{TITLE}完了")
