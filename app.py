@@ -102,6 +102,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.jinja_env.globals["asset_url"] = assets.asset_url
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["phone"] = phones.display
+    app.after_request(assets.compress_page)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)

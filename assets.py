@@ -1,4 +1,5 @@
-"""Static files: fingerprinted URLs cached for a year, compressed once per process.
+"""Static files: fingerprinted URLs cached for a year, compressed once per process; and the
+compression of pages.
 
 htmx comes from the npm registry (package-lock.json pins 4.0.1 with its integrity hash) and is
 served from node_modules, never committed or fetched from a CDN. Each file is read and
@@ -62,12 +63,8 @@ def static(name: str):
     asset = load(name)
     if asset is None:
         abort(404)
-    accepted = request.accept_encodings
-    encoding, body = (
-        ("br", asset.brotli) if "br" in accepted
-        else ("gzip", asset.gzip) if "gzip" in accepted
-        else (None, asset.body)
-    )
+    encoding = _encoding()
+    body = {"br": asset.brotli, "gzip": asset.gzip}.get(encoding, asset.body)
     response = Response(body, mimetype=asset.mimetype)
     if encoding:
         response.headers["Content-Encoding"] = encoding
@@ -81,3 +78,32 @@ def asset_url(name: str) -> str:
     """The URL of a static file, fingerprinted with its content hash."""
     asset = load(name)
     return url_for("assets.static", name=name, v=asset.digest if asset else None)
+
+
+def _encoding() -> str | None:
+    accepted = request.accept_encodings
+    return "br" if "br" in accepted else "gzip" if "gzip" in accepted else None
+
+
+def compress_page(response: Response) -> Response:
+    """Compress HTML answered to a plain GET (brotli 5: ~0.1 ms for a page).
+
+    Responses to POSTs and to URLs with a query string are left alone: they can echo what the
+    visitor sent next to a CSRF token, and compressing both together would let an observer of
+    response sizes guess the token (BREACH). A plain GET echoes nothing from the request."""
+    encoding = _encoding()
+    if (
+        encoding is None
+        or request.method != "GET"
+        or request.query_string
+        or response.status_code != 200
+        or response.mimetype != "text/html"
+        or response.direct_passthrough
+        or "Content-Encoding" in response.headers
+    ):
+        return response
+    body = response.get_data()
+    response.set_data(brotli.compress(body, quality=5) if encoding == "br" else gzip.compress(body, 6))
+    response.headers["Content-Encoding"] = encoding
+    response.vary.add("Accept-Encoding")
+    return response

@@ -204,3 +204,24 @@ def test_csrf_token_has_no_time_limit(app):
 
 def test_logout_via_htmx_header_still_needs_csrf(member_client):
     assert post(member_client, "/logout", headers=HX).status_code == 303
+
+
+def test_pages_from_a_plain_get_are_compressed(member_client):
+    import brotli
+
+    plain = member_client.get("/account").data
+    response = member_client.get("/account", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response.headers["Content-Encoding"] == "br"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    assert brotli.decompress(response.data) == plain
+    assert len(response.data) < len(plain) / 2
+
+
+@pytest.mark.parametrize("method", ["POST", "GET?"])
+def test_pages_that_may_echo_input_are_not_compressed(member_client, method):
+    headers = {"Accept-Encoding": "br, gzip"}
+    if method == "POST":
+        response = post(member_client, "/account/phone/confirm", {"new_phone": "0312"}, headers)
+    else:
+        response = member_client.get("/account/credentials?target=password", headers=headers)
+    assert "Content-Encoding" not in response.headers
