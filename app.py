@@ -148,7 +148,7 @@ def _security_headers(response):
     if request.endpoint not in assets.STATIC_ENDPOINTS:
         # Pages show personal data or one-time tokens: never keep them in any cache.
         headers["Cache-Control"] = "no-store"
-        response.vary.update(("HX-Request", "HX-History-Restore-Request"))
+        response.vary.add("HX-Request")
     return response
 
 

@@ -16,11 +16,9 @@ ERROR_TITLES = {
 
 
 def is_htmx() -> bool:
-    # A history restore wants the whole page even though htmx sent it.
-    return (
-        request.headers.get("HX-Request") == "true"
-        and "HX-History-Restore-Request" not in request.headers
-    )
+    # htmx history is off (base.html's htmx-config), so no request is a history restore that
+    # would want the whole page.
+    return request.headers.get("HX-Request") == "true"
 
 
 def render(fragment: str, *, title: str, status: int = 200, **context):
