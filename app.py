@@ -39,6 +39,8 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
     "LOGIN_RATE_LIMIT": "30 per minute; 300 per hour",
+    "EMAIL_LINK_RATE_LIMIT": "30 per minute; 300 per hour",
+    "EMAIL_CHANGE_RATE_LIMIT": "10 per hour",
     "PROXY_FIX_X_FOR": 0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -582,3 +582,21 @@ def test_mail_arrives_through_smtp_and_its_link_works(app, tmp_path, smtp):
     assert "/email/confirm/" not in notice.get_content()
     with db.database.connection_context():
         assert Member.get(Member.login_id_key == "taro0001").email == "new.taro@example.net"
+
+
+def test_email_change_requests_are_rate_limited_per_client(app, member_client):
+    app.config["EMAIL_CHANGE_RATE_LIMIT"] = "2 per hour"
+    data = {"new_email": "new@example.net", "new_email_confirm": "new@example.net",
+            "secret_question": "母親の旧姓は？", "secret_answer": "やまだ"}
+    statuses = [post(member_client, "/account/email", data).status_code for _ in range(3)]
+    assert statuses == [303, 303, 429]
+    refused = post(member_client, "/account/email/resend", headers=HX)
+    assert refused.status_code == 429
+    assert "短時間に操作が繰り返されたため" in refused.get_data(as_text=True)
+    assert in_db(OutboxMail.select().count) == 2
+
+
+def test_the_confirmation_page_is_rate_limited_per_client(app, client):
+    app.config["EMAIL_LINK_RATE_LIMIT"] = "3 per minute"
+    statuses = [client.get("/email/confirm/not-a-token").status_code for _ in range(4)]
+    assert statuses == [404, 404, 404, 429]

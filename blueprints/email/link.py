@@ -1,7 +1,8 @@
 """The page the mailed link opens (no login): 連絡先メールアドレス登録/変更 確定."""
 
-from flask import redirect, url_for
+from flask import current_app, redirect, url_for
 
+from extensions import limiter
 from rendering import is_htmx, render
 
 from . import bp
@@ -24,6 +25,10 @@ PROBLEMS = {
 }
 
 
+# Per client: a public page whose only secret is the token in its URL.
+link_limit = limiter.shared_limit(lambda: current_app.config["EMAIL_LINK_RATE_LIMIT"], "email-link")
+
+
 def _problem_page(problem: str):
     title, status = PROBLEMS[problem]
     return render(
@@ -40,6 +45,7 @@ def _form_page(token: str, form: LinkAnswerForm, status: int = 200, tries_left=N
 
 
 @bp.get("/email/confirm/<token>")
+@link_limit
 def confirm_link(token: str):
     """The question and answer given when applying, or the page saying why the link is dead."""
     change, problem = open_link(token)
@@ -50,6 +56,7 @@ def confirm_link(token: str):
 
 
 @bp.post("/email/confirm/<token>")
+@link_limit
 def confirm_link_answer(token: str):
     """[登録]: the right question and answer complete the change, exactly once."""
     change, problem = open_link(token)

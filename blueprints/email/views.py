@@ -1,6 +1,7 @@
-from flask import flash, g, redirect, url_for
+from flask import current_app, flash, g, redirect, url_for
 
 from blueprints.auth.sessions import login_required
+from extensions import limiter
 from rendering import is_htmx, render
 
 from . import bp
@@ -69,8 +70,15 @@ def confirm():
     return _card("confirm", form)
 
 
+# Each request mails a stranger's address: a per-client cap keeps this from becoming a spam relay.
+mail_limit = limiter.shared_limit(
+    lambda: current_app.config["EMAIL_CHANGE_RATE_LIMIT"], "email-change"
+)
+
+
 @bp.post("/account/email")
 @login_required
+@mail_limit
 def apply():
     """[登録する]: validate everything again, then store the request and mail the link."""
     form = _form()
@@ -95,6 +103,7 @@ def sent():
 
 @bp.post("/account/email/resend")
 @login_required
+@mail_limit
 def resend():
     """Send the link again (a new link; the previous one stops working)."""
     if resend_email_change(g.member) is None:
