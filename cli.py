@@ -98,7 +98,8 @@ def _create_demo_member(spec: dict) -> None:
     CredentialHistory.create(member=member, kind="password", value=password_hash)
     for company, number in spec["lines"]:
         line = LineRecord.get(
-            (LineRecord.company == Company.get(Company.name == company)) & (LineRecord.number == number)
+            (LineRecord.company == Company.get(Company.name == company))
+            & (LineRecord.number == number)
         )
         MemberLine.create(member=member, line=line)
 
@@ -110,8 +111,10 @@ def import_lines(csv_file: Path) -> None:
     """Import the carriers' line registry from CSV: company,number,holder,representative."""
     try:
         rows, errors = parse_registry_csv(csv_file.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        raise click.ClickException("ファイルがUTF-8ではありません。何も取り込んでいません。")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(
+            "ファイルがUTF-8ではありません。何も取り込んでいません。"
+        ) from error
     if errors:
         for error in errors:
             click.echo(error, err=True)
@@ -138,7 +141,9 @@ def parse_registry_csv(text: str) -> tuple[list[tuple[str, str, str, str]], list
         if len(cells) != 4:
             errors.append(f"{line_no}行目: 項目が4つではありません（{len(cells)}個）。")
             continue
-        company, raw_number, holder, raw_rep = (unicodedata.normalize("NFKC", c).strip() for c in cells)
+        company, raw_number, holder, raw_rep = (
+            unicodedata.normalize("NFKC", c).strip() for c in cells
+        )
         number = any_number(raw_number)
         representative = any_number(raw_rep) if raw_rep else ""
         problems = []

@@ -57,9 +57,9 @@ def deliver_outbox(ids: list[int] | None = None) -> tuple[int, int]:
         except Exception as error:  # noqa: BLE001 — any SMTP/socket failure leaves it queued
             failed += 1
             log.warning("mail %s not delivered: %s", message_id, type(error).__name__)
-            OutboxMail.update(
-                last_error=type(error).__name__, claimed_until=None
-            ).where(OutboxMail.id == message_id).execute()
+            OutboxMail.update(last_error=type(error).__name__, claimed_until=None).where(
+                OutboxMail.id == message_id
+            ).execute()
         else:
             sent += 1
             OutboxMail.update(sent_at=utcnow(), last_error=None).where(

@@ -26,16 +26,26 @@ def audit(url: str, cookie: str = "") -> dict:
     with tempfile.TemporaryDirectory() as profile:
         out = Path(profile) / "report.json"
         command = [
-            str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
-            "--form-factor=mobile", "--screenEmulation.mobile",
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={out}",
+            "--form-factor=mobile",
+            "--screenEmulation.mobile",
             f"--only-categories={','.join(CATEGORIES)}",
             f"--chrome-flags=--headless=new --no-sandbox --disable-gpu --user-data-dir={profile}/c "
             "--disable-background-networking --disable-component-update --disable-sync",
         ]
         if cookie:
             command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
-        subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"},
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            command,
+            check=True,
+            env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         report = json.loads(out.read_text())
     return {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
 

@@ -42,12 +42,14 @@ def hashing_only(rounds: int) -> list[float]:
 
 def whole_request(rounds: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "DATABASE_URL": f"sqlite:///{Path(tmp, 'bench.sqlite3')}",
-            "SESSION_COOKIE_SECURE": False,
-        })
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "bench",
+                "DATABASE_URL": f"sqlite:///{Path(tmp, 'bench.sqlite3')}",
+                "SESSION_COOKIE_SECURE": False,
+            }
+        )
         assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
         client = app.test_client()
         assert log_in(client).status_code == 303
@@ -56,8 +58,13 @@ def whole_request(rounds: int) -> list[float]:
         # The first two changes fill the history (then every change hashes 4 times): untimed.
         for i in range(rounds + 2):
             old, new = PASSWORDS[i % 4], PASSWORDS[(i + 1) % 4]
-            data = {"csrf_token": token, "target": "password", "current_password": old,
-                    "new_password": new, "new_password_confirm": new}
+            data = {
+                "csrf_token": token,
+                "target": "password",
+                "current_password": old,
+                "new_password": new,
+                "new_password_confirm": new,
+            }
             start = time.perf_counter()
             response = client.post("/account/credentials", data=data)
             assert response.status_code == 303, response.get_data(as_text=True)
@@ -69,11 +76,15 @@ def whole_request(rounds: int) -> list[float]:
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     params = f"argon2id t={hasher.time_cost} m={hasher.memory_cost} KiB p={hasher.parallelism}"
-    for name, times in (("4 argon2 operations", hashing_only(rounds)),
-                        ("whole [更新] POST", whole_request(rounds))):
+    for name, times in (
+        ("4 argon2 operations", hashing_only(rounds)),
+        ("whole [更新] POST", whole_request(rounds)),
+    ):
         ms = [t * 1000 for t in times]
-        print(f"{name:20} median {statistics.median(ms):6.1f} ms  "
-              f"(min {min(ms):.1f}, max {max(ms):.1f}, {rounds} runs; {params})")
+        print(
+            f"{name:20} median {statistics.median(ms):6.1f} ms  "
+            f"(min {min(ms):.1f}, max {max(ms):.1f}, {rounds} runs; {params})"
+        )
 
 
 if __name__ == "__main__":

@@ -33,17 +33,29 @@ def fill(database: str, members: int) -> None:
             db.executemany(
                 "INSERT INTO member (login_id, login_id_key, password_hash, customer_name, "
                 "registered_at, daytime_phone, email, secret_auth_enabled, d_account_linked, "
-                "failed_logins) VALUES (?, ?, ?, ?, '2024-01-01 00:00:00', '0312345678', ?, 0, 0, 0)",
-                ((f"user{i:07d}", f"user{i:07d}", password_hash, f"会員 {i}",
-                  f"user{i}@example.com") for i in ids))
+                "failed_logins) "
+                "VALUES (?, ?, ?, ?, '2024-01-01 00:00:00', '0312345678', ?, 0, 0, 0)",
+                (
+                    (
+                        f"user{i:07d}",
+                        f"user{i:07d}",
+                        password_hash,
+                        f"会員 {i}",
+                        f"user{i}@example.com",
+                    )
+                    for i in ids
+                ),
+            )
             db.executemany(
                 "INSERT INTO linerecord (company_id, number, holder_name) VALUES (?, ?, ?)",
-                ((company, f"06{i:08d}", f"会員 {i}") for i in ids if i % 10 == 0))
+                ((company, f"06{i:08d}", f"会員 {i}") for i in ids if i % 10 == 0),
+            )
             db.executemany(
                 "INSERT INTO changehistory (member_id, kind, detail, created_at) "
                 "SELECT id, '日中のご連絡先電話番号', '末尾 5678 に変更', '2024-01-02 00:00:00' "
                 "FROM member WHERE login_id_key = ?",
-                ((f"user{i:07d}",) for i in ids if i % 10 == 0))
+                ((f"user{i:07d}",) for i in ids if i % 10 == 0),
+            )
         db.execute("ANALYZE")
 
 
@@ -70,8 +82,10 @@ def main() -> None:
     large = measure(1_000_000)
     line("GET /account, 1,000 members", small)
     line("GET /account, 1,000,000 members", large)
-    print(f"p50 latency ratio 1M / 1k: {large['p50'] / small['p50']:.2f}  "
-          f"(throughput ratio {large['rps'] / small['rps']:.2f})")
+    print(
+        f"p50 latency ratio 1M / 1k: {large['p50'] / small['p50']:.2f}  "
+        f"(throughput ratio {large['rps'] / small['rps']:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -35,13 +35,23 @@ def app_env(database_url: str, **extra) -> dict:
 
 
 def flask(env: dict, *args: str) -> None:
-    subprocess.run([BIN / "flask", "--app", "app", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [BIN / "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @contextmanager
-def running(app: str = "app:create_app()", database_url: str | None = None, seed=True,
-            workers: int | None = None, **extra):
+def running(
+    app: str = "app:create_app()",
+    database_url: str | None = None,
+    seed=True,
+    workers: int | None = None,
+    **extra,
+):
     """Yield the base URL of a gunicorn serving `app` with a fresh seeded SQLite database."""
     with tempfile.TemporaryDirectory() as tmp:
         env = app_env(database_url or f"sqlite:///{tmp}/bench.sqlite3", **extra)
@@ -63,8 +73,13 @@ def running(app: str = "app:create_app()", database_url: str | None = None, seed
 def start(app: str, env: dict) -> subprocess.Popen:
     """Start gunicorn in its own process group (so a test can SIGKILL all of it) and wait
     until it answers. `env["BIND"]` says where."""
-    process = subprocess.Popen([BIN / "gunicorn", "-c", "gunicorn.conf.py", app], cwd=ROOT,
-                               env=env, start_new_session=True, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [BIN / "gunicorn", "-c", "gunicorn.conf.py", app],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stderr=subprocess.DEVNULL,
+    )
     process.url = f"http://{env['BIND']}"
     for _ in range(150):
         try:

@@ -46,14 +46,22 @@ def seed(database_url: str) -> int:
         for i in range(MEMBERS):
             name = f"負荷 試験{i:02d}"
             member = Member.create(
-                login_id=f"soak{i:04d}", login_id_key=f"soak{i:04d}", password_hash=password_hash,
-                customer_name=name, daytime_phone="0312345678", email=f"soak{i}@example.com",
-                secret_question="母親の旧姓は？", secret_answer_hash=answer_hash)
+                login_id=f"soak{i:04d}",
+                login_id_key=f"soak{i:04d}",
+                password_hash=password_hash,
+                customer_name=name,
+                daytime_phone="0312345678",
+                email=f"soak{i}@example.com",
+                secret_question="母親の旧姓は？",
+                secret_answer_hash=answer_hash,
+            )
             CredentialHistory.create(member=member, kind="login_id", value=member.login_id_key)
             CredentialHistory.create(member=member, kind="password", value=password_hash)
             for prefix in ("0350", "0351"):
                 LineRecord.create(company=company, number=f"{prefix}{i:06d}", holder_name=name)
-            MemberLine.create(member=member, line=LineRecord.get(LineRecord.number == f"0350{i:06d}"))
+            MemberLine.create(
+                member=member, line=LineRecord.get(LineRecord.number == f"0350{i:06d}")
+            )
         return company.id
 
 
@@ -65,8 +73,12 @@ class Soaker(threading.Thread):
         self.done = Counter()
         self.errors: list[str] = []
         self.server_errors = 0
-        self.expected = {"phone": "0312345678", "email": f"soak{i}@example.com",
-                         "password": PASSWORDS[0], "line_b": False}
+        self.expected = {
+            "phone": "0312345678",
+            "email": f"soak{i}@example.com",
+            "password": PASSWORDS[0],
+            "line_b": False,
+        }
         self.history_rows = 0
 
     def check(self, status: int, wanted: int, what: str) -> bool:
@@ -96,7 +108,9 @@ class Soaker(threading.Thread):
         number = f"0901{self.i:03d}{k % 10000:04d}"
         b = self.browser
         b.get("/account/phone")
-        if not self.check(b.post("/account/phone/confirm", {"new_phone": number})[0], 200, "phone confirm"):
+        if not self.check(
+            b.post("/account/phone/confirm", {"new_phone": number})[0], 200, "phone confirm"
+        ):
             return False
         if not self.check(b.post("/account/phone", {"new_phone": number})[0], 303, "phone"):
             return False
@@ -107,8 +121,12 @@ class Soaker(threading.Thread):
     def email(self, k: int) -> bool:
         address = f"soak{self.i}-{k}@example.com"
         b = self.browser
-        data = {"new_email": address, "new_email_confirm": address,
-                "secret_question": "母親の旧姓は？", "secret_answer": ANSWER}
+        data = {
+            "new_email": address,
+            "new_email_confirm": address,
+            "secret_question": "母親の旧姓は？",
+            "secret_answer": ANSWER,
+        }
         b.get("/account/email/edit")
         if not self.check(b.post("/account/email", data)[0], 303, "email request"):
             return False
@@ -128,8 +146,9 @@ class Soaker(threading.Thread):
         import sqlite3
 
         with sqlite3.connect(self.database) as db:
-            body = db.execute("SELECT body FROM outboxmail WHERE \"to\" = ? ORDER BY id DESC",
-                              (address,)).fetchone()[0]
+            body = db.execute(
+                'SELECT body FROM outboxmail WHERE "to" = ? ORDER BY id DESC', (address,)
+            ).fetchone()[0]
         return "/" + re.search(r"https?://[^/\s]+/(email/confirm/\S+)", body)[1]
 
     def line(self, k: int) -> bool:
@@ -155,9 +174,15 @@ class Soaker(threading.Thread):
         b = self.browser
         new = PASSWORDS[(PASSWORDS.index(self.expected["password"]) + 1) % len(PASSWORDS)]
         b.post("/account/credentials/edit", {"target": "password"})
-        status, _, _ = b.post("/account/credentials", {
-            "target": "password", "current_password": self.expected["password"],
-            "new_password": new, "new_password_confirm": new})
+        status, _, _ = b.post(
+            "/account/credentials",
+            {
+                "target": "password",
+                "current_password": self.expected["password"],
+                "new_password": new,
+                "new_password_confirm": new,
+            },
+        )
         if not self.check(status, 303, "password"):
             return False
         self.expected["password"] = new
@@ -174,13 +199,22 @@ def consistency(soakers: list[Soaker], database: str, base: str) -> list[str]:
         for s in soakers:
             member_id, phone, email = db.execute(
                 "SELECT id, daytime_phone, email FROM member WHERE login_id = ?",
-                (f"soak{s.i:04d}",)).fetchone()
-            lines = {n for (n,) in db.execute(
-                "SELECT l.number FROM memberline m JOIN linerecord l ON l.id = m.line_id "
-                "WHERE m.member_id = ?", (member_id,))}
-            rows = db.execute("SELECT count(*) FROM changehistory WHERE member_id = ?",
-                              (member_id,)).fetchone()[0]
-            want_lines = {f"0350{s.i:06d}"} | ({f"0351{s.i:06d}"} if s.expected["line_b"] else set())
+                (f"soak{s.i:04d}",),
+            ).fetchone()
+            lines = {
+                n
+                for (n,) in db.execute(
+                    "SELECT l.number FROM memberline m JOIN linerecord l ON l.id = m.line_id "
+                    "WHERE m.member_id = ?",
+                    (member_id,),
+                )
+            }
+            rows = db.execute(
+                "SELECT count(*) FROM changehistory WHERE member_id = ?", (member_id,)
+            ).fetchone()[0]
+            want_lines = {f"0350{s.i:06d}"} | (
+                {f"0351{s.i:06d}"} if s.expected["line_b"] else set()
+            )
             if phone != s.expected["phone"]:
                 problems.append(f"soak{s.i}: phone {phone} != {s.expected['phone']}")
             if email != s.expected["email"]:
@@ -198,8 +232,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = f"{tmp}/soak.sqlite3"
         url = f"sqlite:///{database}"
-        limits = {f"FLASK_{name}_RATE_LIMIT": "100000 per minute"
-                  for name in ("LOGIN", "EMAIL_LINK", "EMAIL_CHANGE")}
+        limits = {
+            f"FLASK_{name}_RATE_LIMIT": "100000 per minute"
+            for name in ("LOGIN", "EMAIL_LINK", "EMAIL_CHANGE")
+        }
         env = app_env(url, BIND=f"127.0.0.1:{free_port()}", **limits)
         flask(env, "init-db")
         flask(env, "seed-demo")
@@ -219,11 +255,15 @@ def main() -> None:
     flows = sum((s.done for s in soakers), Counter())
     errors = [e for s in soakers for e in s.errors]
     print(f"{MEMBERS} members, {SECONDS} s, gunicorn on SQLite")
-    print(f"completed flows: {sum(flows.values())}  " + "  ".join(f"{k} {v}" for k, v in sorted(flows.items())))
+    print(
+        f"completed flows: {sum(flows.values())}  "
+        + "  ".join(f"{k} {v}" for k, v in sorted(flows.items()))
+    )
     print(f"errors: {len(errors)}  5xx: {sum(s.server_errors for s in soakers)}")
     for error, count in Counter(errors).most_common(10):
         print(f"    {count} × {error}")
-    print(f"consistency: {'every acknowledged change present exactly once' if not problems else 'FAILED'}")
+    verdict = "FAILED" if problems else "every acknowledged change present exactly once"
+    print(f"consistency: {verdict}")
     for problem in problems[:10]:
         print("   ", problem)
 

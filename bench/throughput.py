@@ -39,18 +39,29 @@ def wrk(url: str, method="GET", body="", cookie="", htmx=False) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(LUA.format(method=method, body=body, cookie=cookie, extra=extra))
         script.flush()
-        out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s",
-                              script.name, url], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", script.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     rps, p50, p99, bad, total = re.search(r"RESULT (\S+) (\S+) (\S+) (\d+) (\d+)", out).groups()
-    return {"rps": float(rps), "p50": float(p50), "p99": float(p99), "non2xx": int(bad),
-            "requests": int(total)}
+    return {
+        "rps": float(rps),
+        "p50": float(p50),
+        "p99": float(p99),
+        "non2xx": int(bad),
+        "requests": int(total),
+    }
 
 
 def line(name: str, result: dict, hello: dict | None = None) -> None:
     ratio = f"{result['rps'] / hello['rps']:6.1%} of hello" if hello else ""
-    print(f"{name:<34} {result['rps']:8.0f} req/s  p50 {result['p50']:6.2f} ms  "
-          f"p99 {result['p99']:6.2f} ms  (p99/p50 {result['p99'] / result['p50']:.2f})  "
-          f"errors {result['non2xx']}  {ratio}")
+    print(
+        f"{name:<34} {result['rps']:8.0f} req/s  p50 {result['p50']:6.2f} ms  "
+        f"p99 {result['p99']:6.2f} ms  (p99/p50 {result['p99'] / result['p50']:.2f})  "
+        f"errors {result['non2xx']}  {ratio}"
+    )
 
 
 def main() -> None:

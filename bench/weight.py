@@ -15,8 +15,13 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench.server import running  # noqa: E402
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2, "locale": "ja-JP"}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+    "locale": "ja-JP",
+}
 
 
 class Meter:
@@ -29,9 +34,14 @@ class Meter:
     def finished(self, request):
         sizes = request.sizes()
         response = request.response()
-        self.rows.append((request.url, sizes["responseHeadersSize"] + sizes["responseBodySize"],
-                          response.status if response else 0,
-                          (response.headers.get("content-encoding") if response else None)))
+        self.rows.append(
+            (
+                request.url,
+                sizes["responseHeadersSize"] + sizes["responseBodySize"],
+                response.status if response else 0,
+                (response.headers.get("content-encoding") if response else None),
+            )
+        )
 
     def take(self):
         rows, self.rows = self.rows, []
@@ -49,9 +59,17 @@ def report(name, rows):
 
 def main() -> None:
     with running() as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         context = browser.new_context(base_url=base, **PHONE)
         page = context.new_page()
         meter = Meter(page)
@@ -83,12 +101,28 @@ def main() -> None:
         page.wait_for_load_state("networkidle")
         meter.take()
         steps = [
-            ("phone: [変更]", lambda: page.locator("#phone").get_by_role("link", name="変更").click()),
-            ("phone: error", lambda: (page.get_by_label("新しい日中のご連絡先電話番号").fill("12"),
-                                      page.locator("#phone").get_by_role("button", name="変更").click())),
-            ("phone: confirm", lambda: (page.get_by_label("新しい日中のご連絡先電話番号").fill("09012345678"),
-                                        page.locator("#phone").get_by_role("button", name="変更").click())),
-            ("phone: [変更する] → 完了", lambda: page.get_by_role("button", name="変更する").click()),
+            (
+                "phone: [変更]",
+                lambda: page.locator("#phone").get_by_role("link", name="変更").click(),
+            ),
+            (
+                "phone: error",
+                lambda: (
+                    page.get_by_label("新しい日中のご連絡先電話番号").fill("12"),
+                    page.locator("#phone").get_by_role("button", name="変更").click(),
+                ),
+            ),
+            (
+                "phone: confirm",
+                lambda: (
+                    page.get_by_label("新しい日中のご連絡先電話番号").fill("09012345678"),
+                    page.locator("#phone").get_by_role("button", name="変更").click(),
+                ),
+            ),
+            (
+                "phone: [変更する] → 完了",
+                lambda: page.get_by_role("button", name="変更する").click(),
+            ),
         ]
         print("htmx fragments:")
         largest = 0
@@ -100,8 +134,10 @@ def main() -> None:
             size = sum(s for _, s, _, _ in rows)
             largest = max(largest, size)
             print(f"    {name:<28} {size:>6,} B  {[r[2] for r in rows]}")
-        print(f"\nbudget: /account first load {account:,} B of 20,480 B; "
-              f"largest fragment {largest:,} B of 1,536 B")
+        print(
+            f"\nbudget: /account first load {account:,} B of 20,480 B; "
+            f"largest fragment {largest:,} B of 1,536 B"
+        )
         browser.close()
 
 

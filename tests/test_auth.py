@@ -53,7 +53,9 @@ def test_wrong_or_unknown_gets_one_neutral_answer(client, login_id, password):
 def test_previous_login_time_is_the_one_before_this_login(client, app):
     with time_machine.travel("2026-05-06 00:00:00+09:00", tick=False):
         log_in(client)
-        client.post("/logout", data={"csrf_token": token_in(client.get("/").get_data(as_text=True))})
+        client.post(
+            "/logout", data={"csrf_token": token_in(client.get("/").get_data(as_text=True))}
+        )
     with time_machine.travel("2026-05-07 12:30:00+09:00", tick=False):
         log_in(client)
         page = client.get("/account").get_data(as_text=True)
@@ -98,9 +100,9 @@ def test_old_hashes_are_upgraded_at_login(client):
 
 def enable_secret_auth():
     in_db(
-        lambda: Member.update(secret_auth_enabled=True)
-        .where(Member.login_id == "taro0001")
-        .execute()
+        lambda: (
+            Member.update(secret_auth_enabled=True).where(Member.login_id == "taro0001").execute()
+        )
     )
 
 
@@ -175,8 +177,12 @@ def test_idle_timeout_then_back_where_they_were(client):
         token = token_in(page)
         again = client.post(
             "/login",
-            data={"csrf_token": token, "login_id": "taro0001", "password": PASSWORD,
-                  "next": "/account"},
+            data={
+                "csrf_token": token,
+                "login_id": "taro0001",
+                "password": PASSWORD,
+                "next": "/account",
+            },
         )
         assert again.headers["Location"] == "/account"
 

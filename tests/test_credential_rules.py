@@ -23,7 +23,7 @@ GUIDE_SYMBOLS = "#$%()*+-./:;?@[]_{}~"
 
 
 def test_the_guide_has_exactly_20_symbols():
-    assert len(rules.SYMBOLS) == 20 and rules.SYMBOLS == set(GUIDE_SYMBOLS)
+    assert len(rules.SYMBOLS) == 20 and set(GUIDE_SYMBOLS) == rules.SYMBOLS
 
 
 @pytest.mark.parametrize("symbol", list(GUIDE_SYMBOLS))
@@ -65,7 +65,9 @@ def test_unicode_digits_do_not_count_as_digits():
 def test_login_id_length(length, ok):
     login_id = ("a1" * 20)[:length]
     assert length_between(login_id, 8, 31) is ok
-    assert ("ログインIDは8～31文字で入力してください。" not in login_id_problems(login_id, "")) is ok
+    assert (
+        "ログインIDは8～31文字で入力してください。" not in login_id_problems(login_id, "")
+    ) is ok
 
 
 @pytest.mark.parametrize(
@@ -80,8 +82,14 @@ def test_password_length(length, ok):
 
 @pytest.mark.parametrize(
     ("login_id", "ok"),
-    [("abcdefgh", False), ("12345678", False), ("########", False), ("abcdefg1", True),
-     ("1234567A", True), ("a#######1", True)],
+    [
+        ("abcdefgh", False),
+        ("12345678", False),
+        ("########", False),
+        ("abcdefg1", True),
+        ("1234567A", True),
+        ("a#######1", True),
+    ],
 )
 def test_login_id_needs_a_letter_and_a_digit(login_id, ok):
     assert has_letter_and_digit(login_id) is ok
@@ -91,8 +99,16 @@ def test_login_id_needs_a_letter_and_a_digit(login_id, ok):
 
 @pytest.mark.parametrize(
     ("password", "kinds"),
-    [("abcdefgh", 1), ("abcd1234", 2), ("ABCD####", 2), ("Abcd1234", 3), ("abcd12##", 3),
-     ("ABCD12##", 3), ("ABcd####", 3), ("Ab1#Ab1#", 4)],
+    [
+        ("abcdefgh", 1),
+        ("abcd1234", 2),
+        ("ABCD####", 2),
+        ("Abcd1234", 3),
+        ("abcd12##", 3),
+        ("ABCD12##", 3),
+        ("ABcd####", 3),
+        ("Ab1#Ab1#", 4),
+    ],
 )
 def test_password_needs_3_of_4_kinds(password, kinds):
     assert kinds_of_characters(password) == kinds

@@ -153,25 +153,66 @@ def test_no_mail_without_a_contact_address(app):
     [
         ("login_id", {"current_login_id": "taro0002"}, "current_login_id", views.WRONG_LOGIN_ID),
         ("password", {"current_password": "Wrong#pass1"}, "current_password", views.WRONG_PASSWORD),
-        ("both", {"current_password": ""}, "current_password", "現在のログインパスワードを入力してください。"),
-        ("login_id", {"new_login_id_confirm": "Jiro2025y"}, "new_login_id_confirm",
-         "新しいログインID（確認用）が新しいログインIDと一致しません。"),
-        ("password", {"new_password_confirm": "Shin-pass43"}, "new_password_confirm",
-         "新しいログインパスワード（確認用）が新しいログインパスワードと一致しません。"),
-        ("login_id", {"new_login_id": "TARO0001", "new_login_id_confirm": "TARO0001"},
-         "new_login_id", rules.LOGIN_ID_REUSED),
-        ("password", {"new_password": PASSWORD, "new_password_confirm": PASSWORD},
-         "new_password", rules.PASSWORD_REUSED),
-        ("login_id", {"new_login_id": "Hanako0002", "new_login_id_confirm": "Hanako0002"},
-         "new_login_id", rules.LOGIN_ID_TAKEN),
-        ("login_id", {"new_login_id": "xWebbill#2024", "new_login_id_confirm": "xWebbill#2024"},
-         "new_login_id", rules.OVERLAP_MESSAGE),  # against the current password
-        ("password", {"new_password": "TARO0001#x", "new_password_confirm": "TARO0001#x"},
-         "new_password", rules.OVERLAP_MESSAGE),  # against the current ID
-        ("both", {"new_password": "Jiro2025x#", "new_password_confirm": "Jiro2025x#"},
-         "new_password", rules.OVERLAP_MESSAGE),  # against the new ID
-        ("both", {"new_login_id": "ｊｉｒｏ２０２５", "new_login_id_confirm": "ｊｉｒｏ２０２５"},
-         "new_login_id", "半角英数字と記号"),
+        (
+            "both",
+            {"current_password": ""},
+            "current_password",
+            "現在のログインパスワードを入力してください。",
+        ),
+        (
+            "login_id",
+            {"new_login_id_confirm": "Jiro2025y"},
+            "new_login_id_confirm",
+            "新しいログインID（確認用）が新しいログインIDと一致しません。",
+        ),
+        (
+            "password",
+            {"new_password_confirm": "Shin-pass43"},
+            "new_password_confirm",
+            "新しいログインパスワード（確認用）が新しいログインパスワードと一致しません。",
+        ),
+        (
+            "login_id",
+            {"new_login_id": "TARO0001", "new_login_id_confirm": "TARO0001"},
+            "new_login_id",
+            rules.LOGIN_ID_REUSED,
+        ),
+        (
+            "password",
+            {"new_password": PASSWORD, "new_password_confirm": PASSWORD},
+            "new_password",
+            rules.PASSWORD_REUSED,
+        ),
+        (
+            "login_id",
+            {"new_login_id": "Hanako0002", "new_login_id_confirm": "Hanako0002"},
+            "new_login_id",
+            rules.LOGIN_ID_TAKEN,
+        ),
+        (
+            "login_id",
+            {"new_login_id": "xWebbill#2024", "new_login_id_confirm": "xWebbill#2024"},
+            "new_login_id",
+            rules.OVERLAP_MESSAGE,
+        ),  # against the current password
+        (
+            "password",
+            {"new_password": "TARO0001#x", "new_password_confirm": "TARO0001#x"},
+            "new_password",
+            rules.OVERLAP_MESSAGE,
+        ),  # against the current ID
+        (
+            "both",
+            {"new_password": "Jiro2025x#", "new_password_confirm": "Jiro2025x#"},
+            "new_password",
+            rules.OVERLAP_MESSAGE,
+        ),  # against the new ID
+        (
+            "both",
+            {"new_login_id": "ｊｉｒｏ２０２５", "new_login_id_confirm": "ｊｉｒｏ２０２５"},
+            "new_login_id",
+            "半角英数字と記号",
+        ),
     ],
 )
 @pytest.mark.parametrize("headers", [HX, None])
@@ -190,19 +231,28 @@ def test_each_problem_is_shown_next_to_its_field(
 
 def test_every_failing_rule_is_reported_at_once(member_client):
     response = change(
-        member_client, "both", HX, new_login_id="ｔａｒｏ", new_login_id_confirm="x",
-        new_password="taro", new_password_confirm="y",
+        member_client,
+        "both",
+        HX,
+        new_login_id="ｔａｒｏ",
+        new_login_id_confirm="x",
+        new_password="taro",
+        new_password_confirm="y",
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    expected = rules.login_id_problems("ｔａｒｏ", "taro") + rules.password_problems("taro", "ｔａｒｏ")
+    expected = rules.login_id_problems("ｔａｒｏ", "taro") + rules.password_problems(
+        "taro", "ｔａｒｏ"
+    )
     for message in expected:
         assert message in html
     assert html.count("一致しません。") == 2
 
 
 def test_a_tampered_choice_goes_back_to_step_1(member_client):
-    response = post(member_client, "/account/credentials", {"target": "all", **VARIANTS["both"]}, HX)
+    response = post(
+        member_client, "/account/credentials", {"target": "all", **VARIANTS["both"]}, HX
+    )
     assert response.status_code == 422
     assert "変更する項目を選択してください。" in response.get_data(as_text=True)
     assert taro().login_id == "taro0001" and verify_secret(taro().password_hash, PASSWORD)
@@ -232,9 +282,14 @@ def test_locking_the_account_ends_the_session(app, member_client, headers):
 def test_history_and_uniqueness_wait_for_the_right_current_password(member_client):
     """Someone holding only the session learns nothing about old passwords or others' IDs."""
     response = change(
-        member_client, "both", HX, current_password="Wrong#pass1",
-        new_login_id="Hanako0002", new_login_id_confirm="Hanako0002",
-        new_password=PASSWORD, new_password_confirm=PASSWORD,
+        member_client,
+        "both",
+        HX,
+        current_password="Wrong#pass1",
+        new_login_id="Hanako0002",
+        new_login_id_confirm="Hanako0002",
+        new_password=PASSWORD,
+        new_password_confirm=PASSWORD,
     )
     html = response.get_data(as_text=True)
     assert views.WRONG_PASSWORD in html
@@ -244,26 +299,62 @@ def test_history_and_uniqueness_wait_for_the_right_current_password(member_clien
 def test_the_4th_oldest_password_and_id_may_be_used_again(member_client):
     passwords = [PASSWORD, "Second#22", "Third#333", "Fourth#44"]
     for old, new in zip(passwords, passwords[1:], strict=False):
-        response = change(member_client, "password", HX, current_password=old,
-                          new_password=new, new_password_confirm=new)
+        response = change(
+            member_client,
+            "password",
+            HX,
+            current_password=old,
+            new_password=new,
+            new_password_confirm=new,
+        )
         assert response.status_code == 200
     for reused in passwords[1:]:
-        response = change(member_client, "password", HX, current_password="Fourth#44",
-                          new_password=reused, new_password_confirm=reused)
+        response = change(
+            member_client,
+            "password",
+            HX,
+            current_password="Fourth#44",
+            new_password=reused,
+            new_password_confirm=reused,
+        )
         assert rules.PASSWORD_REUSED in response.get_data(as_text=True)
-    response = change(member_client, "password", HX, current_password="Fourth#44",
-                      new_password=PASSWORD, new_password_confirm=PASSWORD)
+    response = change(
+        member_client,
+        "password",
+        HX,
+        current_password="Fourth#44",
+        new_password=PASSWORD,
+        new_password_confirm=PASSWORD,
+    )
     assert response.status_code == 200
     ids = ["taro0001", "Second22", "Third333", "Fourth44"]
     for old, new in zip(ids, ids[1:], strict=False):
-        response = change(member_client, "login_id", HX, current_login_id=old,
-                          new_login_id=new, new_login_id_confirm=new)
+        response = change(
+            member_client,
+            "login_id",
+            HX,
+            current_login_id=old,
+            new_login_id=new,
+            new_login_id_confirm=new,
+        )
         assert response.status_code == 200
-    response = change(member_client, "login_id", HX, current_login_id="fourth44",
-                      new_login_id="SECOND22", new_login_id_confirm="SECOND22")
+    response = change(
+        member_client,
+        "login_id",
+        HX,
+        current_login_id="fourth44",
+        new_login_id="SECOND22",
+        new_login_id_confirm="SECOND22",
+    )
     assert rules.LOGIN_ID_REUSED in response.get_data(as_text=True)
-    response = change(member_client, "login_id", HX, current_login_id="fourth44",
-                      new_login_id="TARO0001", new_login_id_confirm="TARO0001")
+    response = change(
+        member_client,
+        "login_id",
+        HX,
+        current_login_id="fourth44",
+        new_login_id="TARO0001",
+        new_login_id_confirm="TARO0001",
+    )
     assert response.status_code == 200 and taro().login_id == "TARO0001"
     # Only what the rule needs is kept: 3 values of each kind.
     member = taro()
@@ -287,12 +378,19 @@ class CountingHasher:
 def test_a_password_change_hashes_at_most_4_times(member_client, monkeypatch):
     # Two earlier changes, so the history holds three passwords.
     for old, new in ((PASSWORD, "Second#22"), ("Second#22", "Third#333")):
-        change(member_client, "password", HX, current_password=old,
-               new_password=new, new_password_confirm=new)
+        change(
+            member_client,
+            "password",
+            HX,
+            current_password=old,
+            new_password=new,
+            new_password_confirm=new,
+        )
     counter = CountingHasher(hashing.hasher)
     monkeypatch.setattr(hashing, "hasher", counter)
-    response = change(member_client, "both", HX, current_login_id="taro0001",
-                      current_password="Third#333")
+    response = change(
+        member_client, "both", HX, current_login_id="taro0001", current_password="Third#333"
+    )
     assert response.status_code == 200
     assert counter.calls == 4
 
@@ -374,9 +472,14 @@ def test_two_members_claiming_one_id_at_the_same_moment(app, monkeypatch):
     responses = {}
 
     def claim(login_id):
-        data = {"csrf_token": tokens[login_id], "target": "login_id", "current_login_id": login_id,
-                "new_login_id": "Same2026id", "new_login_id_confirm": "Same2026id",
-                "current_password": PASSWORD}
+        data = {
+            "csrf_token": tokens[login_id],
+            "target": "login_id",
+            "current_login_id": login_id,
+            "new_login_id": "Same2026id",
+            "new_login_id_confirm": "Same2026id",
+            "current_password": PASSWORD,
+        }
         responses[login_id] = clients[login_id].post("/account/credentials", data=data, headers=HX)
 
     threads = [threading.Thread(target=claim, args=(login_id,)) for login_id in clients]

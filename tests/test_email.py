@@ -100,8 +100,12 @@ def test_no_address_yet_goes_straight_to_the_form(client):
 
 def test_form_fields_by_their_labels(member_client):
     form = member_client.get("/account/email/edit", headers=HX).get_data(as_text=True)
-    for label in ("新しい連絡先メールアドレス", "新しい連絡先メールアドレス（確認用）",
-                  "秘密の質問", "秘密の質問の回答"):
+    for label in (
+        "新しい連絡先メールアドレス",
+        "新しい連絡先メールアドレス（確認用）",
+        "秘密の質問",
+        "秘密の質問の回答",
+    ):
         assert f">{label}</label>" in form
     assert 'type="email"' in form and 'autocomplete="email"' in form
     assert '<option value="">質問内容を選択してください</option>' in form
@@ -129,8 +133,12 @@ def test_request_with_htmx(member_client):
     assert taro().email == "taro@example.com"  # the old address stays until the link is used
     [mail] = mails_to("new.taro@example.net")
     assert mail.subject == "【WebBilling】お申し込みURLのご連絡"
-    for text in ("まだ手続きは完了していません", "有効期限は24時間", "お心当たりのない方",
-                 "0800-333-0030"):
+    for text in (
+        "まだ手続きは完了していません",
+        "有効期限は24時間",
+        "お心当たりのない方",
+        "0800-333-0030",
+    ):
         assert text in mail.body
     link_in(mail.body)
     assert "ＡＢＣ" not in mail.body
@@ -163,16 +171,34 @@ def test_registering_a_first_address(client):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"new_email": "", "new_email_confirm": ""}, "新しい連絡先メールアドレスを入力してください。"),
-        ({"new_email": "taro@", "new_email_confirm": "taro@"}, "メールアドレスの形式が正しくありません"),
-        ({"new_email": "ｔａｒｏ＠example.com", "new_email_confirm": "ｔａｒｏ＠example.com"},
-         "半角英数字と記号で入力してください"),
-        ({"new_email": "たろう@example.com", "new_email_confirm": "たろう@example.com"},
-         "メールアドレスの形式が正しくありません"),
-        ({"new_email_confirm": "new.taro@example.com"}, "新しい連絡先メールアドレスと一致しません。"),
-        ({"new_email_confirm": ""}, "確認のため、新しい連絡先メールアドレスをもう一度入力してください。"),
-        ({"new_email": "Taro@Example.com", "new_email_confirm": "Taro@Example.com"},
-         "現在の連絡先メールアドレスと同じです。"),
+        (
+            {"new_email": "", "new_email_confirm": ""},
+            "新しい連絡先メールアドレスを入力してください。",
+        ),
+        (
+            {"new_email": "taro@", "new_email_confirm": "taro@"},
+            "メールアドレスの形式が正しくありません",
+        ),
+        (
+            {"new_email": "ｔａｒｏ＠example.com", "new_email_confirm": "ｔａｒｏ＠example.com"},
+            "半角英数字と記号で入力してください",
+        ),
+        (
+            {"new_email": "たろう@example.com", "new_email_confirm": "たろう@example.com"},
+            "メールアドレスの形式が正しくありません",
+        ),
+        (
+            {"new_email_confirm": "new.taro@example.com"},
+            "新しい連絡先メールアドレスと一致しません。",
+        ),
+        (
+            {"new_email_confirm": ""},
+            "確認のため、新しい連絡先メールアドレスをもう一度入力してください。",
+        ),
+        (
+            {"new_email": "Taro@Example.com", "new_email_confirm": "Taro@Example.com"},
+            "現在の連絡先メールアドレスと同じです。",
+        ),
         ({"secret_question": ""}, "秘密の質問を選択してください。"),
         ({"secret_question": "<b>好きな色は？</b>"}, "秘密の質問を選択してください。"),
         ({"secret_answer": ""}, "秘密の質問の回答を入力してください。"),
@@ -270,9 +296,11 @@ def test_cancel_keeps_the_address_and_kills_the_link(member_client, visitor, hea
 
 def test_resend_and_cancel_with_nothing_pending(member_client):
     assert "お手続き中の変更はありません" in post(
-        member_client, "/account/email/resend", headers=HX).get_data(as_text=True)
+        member_client, "/account/email/resend", headers=HX
+    ).get_data(as_text=True)
     assert "お手続き中の変更はありません" in post(
-        member_client, "/account/email/cancel", headers=HX).get_data(as_text=True)
+        member_client, "/account/email/cancel", headers=HX
+    ).get_data(as_text=True)
     assert in_db(OutboxMail.select().count) == 0
 
 
@@ -335,7 +363,10 @@ def test_right_answer_completes_the_change(member_client, visitor, headers):
     [
         {"secret_question": "好きな食べ物は？", "secret_answer": "ABC"},  # half-width ≠ full-width
         {"secret_question": "好きな食べ物は？", "secret_answer": "ＡＢＣ "},
-        {"secret_question": "母親の旧姓は？", "secret_answer": "ＡＢＣ"},  # right answer, wrong question
+        {
+            "secret_question": "母親の旧姓は？",
+            "secret_answer": "ＡＢＣ",
+        },  # right answer, wrong question
     ],
 )
 def test_only_the_same_question_and_answer_as_typed_pass(member_client, visitor, data):
@@ -493,7 +524,9 @@ def test_simultaneous_clicks_succeed_exactly_once(app, member_client):
         response = client.post(path, data={"csrf_token": token, **RIGHT})
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=confirm, args=pair) for pair in zip(clients, tokens)]
+    threads = [
+        threading.Thread(target=confirm, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -501,7 +534,9 @@ def test_simultaneous_clicks_succeed_exactly_once(app, member_client):
     assert sorted(statuses) == [303] + [410] * (len(clients) - 1)
     assert taro().email == "new.taro@example.net"
     assert len(mails_to("taro@example.com")) == 1
-    assert in_db(ChangeHistory.select().where(ChangeHistory.kind == "連絡先メールアドレス").count) == 1
+    assert (
+        in_db(ChangeHistory.select().where(ChangeHistory.kind == "連絡先メールアドレス").count) == 1
+    )
 
 
 def test_simultaneous_requests_leave_one_pending(app):
@@ -519,7 +554,9 @@ def test_simultaneous_requests_leave_one_pending(app):
         response = client.post("/account/email", data={"csrf_token": token, **NEW})
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=request, args=pair) for pair in zip(clients, tokens)]
+    threads = [
+        threading.Thread(target=request, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -536,18 +573,24 @@ def test_the_answer_is_never_logged_or_kept(member_client, visitor, caplog):
     answer(visitor, path, {**RIGHT, "secret_answer": secret})
     assert secret not in caplog.text
     assert secret not in path
-    stored = in_db(lambda: [
-        *(m.body for m in OutboxMail.select()),
-        *(c.detail for c in ChangeHistory.select()),
-        *(str(r.__data__) for r in EmailChangeRequest.select()),
-        str(Member.get(Member.login_id_key == "taro0001").__data__),
-    ])
+    stored = in_db(
+        lambda: [
+            *(m.body for m in OutboxMail.select()),
+            *(c.detail for c in ChangeHistory.select()),
+            *(str(r.__data__) for r in EmailChangeRequest.select()),
+            str(Member.get(Member.login_id_key == "taro0001").__data__),
+        ]
+    )
     assert not any(secret in text for text in stored)
 
 
 def test_member_steps_need_login(client):
-    for url in ("/account/email", "/account/email/edit", "/account/email/card",
-                "/account/email/sent"):
+    for url in (
+        "/account/email",
+        "/account/email/edit",
+        "/account/email/card",
+        "/account/email/sent",
+    ):
         assert client.get(url).status_code == 303
 
 
@@ -586,8 +629,12 @@ def test_mail_arrives_through_smtp_and_its_link_works(app, tmp_path, smtp):
 
 def test_email_change_requests_are_rate_limited_per_client(app, member_client):
     app.config["EMAIL_CHANGE_RATE_LIMIT"] = "2 per hour"
-    data = {"new_email": "new@example.net", "new_email_confirm": "new@example.net",
-            "secret_question": "母親の旧姓は？", "secret_answer": "やまだ"}
+    data = {
+        "new_email": "new@example.net",
+        "new_email_confirm": "new@example.net",
+        "secret_question": "母親の旧姓は？",
+        "secret_answer": "やまだ",
+    }
     statuses = [post(member_client, "/account/email", data).status_code for _ in range(3)]
     assert statuses == [303, 303, 429]
     refused = post(member_client, "/account/email/resend", headers=HX)

@@ -46,9 +46,10 @@ def test_sigkill_during_writes_leaves_a_consistent_database(tmp_path):
 
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        phone = db.execute("SELECT daytime_phone FROM member WHERE login_id = 'taro0001'").fetchone()[0]
-        details = [d for (d,) in db.execute(
-            "SELECT detail FROM changehistory ORDER BY id")]
+        phone = db.execute(
+            "SELECT daytime_phone FROM member WHERE login_id = 'taro0001'"
+        ).fetchone()[0]
+        details = [d for (d,) in db.execute("SELECT detail FROM changehistory ORDER BY id")]
     # Every acknowledged change is there with its history row; no change without its row.
     for number in acknowledged:
         assert sum(d.endswith(f"{number[-4:]} に変更") for d in details) == 1

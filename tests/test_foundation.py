@@ -7,7 +7,7 @@ import pytest
 from app import create_app
 from extensions import db
 
-from .conftest import HX, in_db, log_in, make_app, post, token_in
+from .conftest import HX, log_in, post, token_in
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
@@ -61,9 +61,16 @@ def test_database_runs_with_the_safe_settings(app):
 def test_account_shows_the_eleven_items_with_real_values(member_client):
     page = member_client.get("/account").get_data(as_text=True)
     labels = [
-        "Webビリングご契約状況", "Webビリングご登録日", "お客様名", "日中のご連絡先電話番号",
-        "連絡先メールアドレス登録有無", "連絡先メールアドレス", "Webビリング対象回線追加・変更",
-        "秘密の質問による認証設定", "dアカウント連携登録有無", "ログインID/パスワードの変更",
+        "Webビリングご契約状況",
+        "Webビリングご登録日",
+        "お客様名",
+        "日中のご連絡先電話番号",
+        "連絡先メールアドレス登録有無",
+        "連絡先メールアドレス",
+        "Webビリング対象回線追加・変更",
+        "秘密の質問による認証設定",
+        "dアカウント連携登録有無",
+        "ログインID/パスワードの変更",
         "Webビリングの解約",
     ]
     headings = re.findall(r'<h2 id="[^"]+"><span aria-hidden="true">.</span>([^<]+)</h2>', page)
@@ -133,11 +140,14 @@ def test_htmx_is_served_from_our_static_path_with_a_long_cache(member_client):
         assert b"htmx" in response.data[:2000]
 
 
-@pytest.mark.parametrize(("accept", "encoding"), [("gzip, deflate, br, zstd", "br"),
-                                                   ("gzip, deflate", "gzip"), ("", None)])
+@pytest.mark.parametrize(
+    ("accept", "encoding"),
+    [("gzip, deflate, br, zstd", "br"), ("gzip, deflate", "gzip"), ("", None)],
+)
 def test_static_files_are_compressed_when_the_client_accepts_it(client, accept, encoding):
-    import brotli
     import gzip
+
+    import brotli
 
     raw = client.get("/static/css/site.css").data
     response = client.get("/static/css/site.css", headers={"Accept-Encoding": accept})

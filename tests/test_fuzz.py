@@ -12,9 +12,23 @@ from .conftest import HX, log_in, token_in
 from .test_sweeps import concrete, database_state, rules
 
 HOSTILE = [
-    "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "'; DROP TABLE member; --",
-    "\x00", "０９０－１２３４－５６７８", "😀" * 50, "x" * 10_000, "ＡＢＣ", " ", "",
-    "../../etc/passwd", "{{7*7}}", "%00", "\u202e", "0312345678", "taro@example.com", "on",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "'; DROP TABLE member; --",
+    "\x00",
+    "０９０－１２３４－５６７８",
+    "😀" * 50,
+    "x" * 10_000,
+    "ＡＢＣ",
+    " ",
+    "",
+    "../../etc/passwd",
+    "{{7*7}}",
+    "%00",
+    "\u202e",
+    "0312345678",
+    "taro@example.com",
+    "on",
 ]
 values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=300))
 
@@ -27,12 +41,18 @@ def field_names(app) -> list[str]:
     names = {"login_id", "password"}
     for rule in rules(app, "GET"):
         if rule.endpoint != "assets.static":
-            names |= set(re.findall(r'<(?:input|select|textarea)[^>]*\sname="([^"]+)"',
-                                    client.get(concrete(rule)).get_data(as_text=True)))
+            names |= set(
+                re.findall(
+                    r'<(?:input|select|textarea)[^>]*\sname="([^"]+)"',
+                    client.get(concrete(rule)).get_data(as_text=True),
+                )
+            )
     return sorted(names - {"csrf_token"})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_hostile_posts(app, field_names, data):
     client = app.test_client()
@@ -42,11 +62,17 @@ def test_hostile_posts(app, field_names, data):
     page = client.get("/account" if logged_in else "/login", follow_redirects=True)
     token = token_in(page.get_data(as_text=True))
     rule = data.draw(st.sampled_from(rules(app, "POST")), label="endpoint")
-    fields = data.draw(st.lists(st.tuples(st.sampled_from(field_names) | st.text(max_size=20), values),
-                                max_size=8), label="fields")  # duplicates allowed
+    fields = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(field_names) | st.text(max_size=20), values), max_size=8
+        ),
+        label="fields",
+    )  # duplicates allowed
     headers = data.draw(st.sampled_from([HX, {}]), label="headers")
     before = database_state()
-    response = client.post(concrete(rule), data=MultiDict([("csrf_token", token), *fields]), headers=headers)
+    response = client.post(
+        concrete(rule), data=MultiDict([("csrf_token", token), *fields]), headers=headers
+    )
     body = response.get_data(as_text=True)
     assert response.status_code < 500, (rule.rule, fields)
     for _, value in fields:
@@ -55,4 +81,5 @@ def test_hostile_posts(app, field_names, data):
     if response.status_code >= 400:
         after = database_state()
         assert {k: v for k, v in after.items() if k != "LoginSession"} == {
-            k: v for k, v in before.items() if k != "LoginSession"}, rule.rule
+            k: v for k, v in before.items() if k != "LoginSession"
+        }, rule.rule

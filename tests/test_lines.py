@@ -19,52 +19,73 @@ def staged(name: str, number: str) -> str:
 
 
 def numbers_of(login_id="taro0001") -> list[str]:
-    return in_db(lambda: sorted(
-        ml.line.number
-        for ml in MemberLine.select(MemberLine, LineRecord)
-        .join(LineRecord)
-        .join_from(MemberLine, Member)
-        .where(Member.login_id_key == login_id)
-    ))
+    return in_db(
+        lambda: sorted(
+            ml.line.number
+            for ml in MemberLine.select(MemberLine, LineRecord)
+            .join(LineRecord)
+            .join_from(MemberLine, Member)
+            .where(Member.login_id_key == login_id)
+        )
+    )
 
 
 def line_id(number: str, login_id="taro0001") -> str:
     """The MemberLine id (the value of its cancel checkbox)."""
-    return str(in_db(lambda: MemberLine.select(MemberLine.id).join(LineRecord)
-                     .join_from(MemberLine, Member)
-                     .where((LineRecord.number == number) & (Member.login_id_key == login_id))
-                     .scalar()))
+    return str(
+        in_db(
+            lambda: (
+                MemberLine.select(MemberLine.id)
+                .join(LineRecord)
+                .join_from(MemberLine, Member)
+                .where((LineRecord.number == number) & (Member.login_id_key == login_id))
+                .scalar()
+            )
+        )
+    )
 
 
 def give_lines(count: int, login_id="taro0001", holder=None) -> None:
     """`count` more registry lines of the member's name, all registered, in two statements."""
+
     def work():
         member = Member.get(Member.login_id_key == login_id)
         east = Company.get(Company.name == "NTT東日本")
         numbers = [f"03{50000000 + i}" for i in range(count)]
-        LineRecord.insert_many([
-            {"company": east.id, "number": n, "holder_name": holder or member.customer_name}
-            for n in numbers
-        ]).execute()
+        LineRecord.insert_many(
+            [
+                {"company": east.id, "number": n, "holder_name": holder or member.customer_name}
+                for n in numbers
+            ]
+        ).execute()
         ids = LineRecord.select(LineRecord.id).where(LineRecord.number.in_(numbers))
         MemberLine.insert_many([{"member": member.id, "line": r.id} for r in ids]).execute()
+
     in_db(work)
 
 
 def add_registry(*rows) -> None:
     """Registry rows (company, number, holder, representative) besides the demo's."""
+
     def work():
         for name, number, holder, rep in rows:
-            LineRecord.create(company=Company.get(Company.name == name), number=number,
-                              holder_name=holder, representative_number=rep or None)
+            LineRecord.create(
+                company=Company.get(Company.name == name),
+                number=number,
+                holder_name=holder,
+                representative_number=rep or None,
+            )
+
     in_db(work)
 
 
 def register(number: str, login_id="taro0001") -> None:
-    in_db(lambda: MemberLine.create(
-        member=Member.get(Member.login_id_key == login_id),
-        line=LineRecord.get(LineRecord.number == number),
-    ))
+    in_db(
+        lambda: MemberLine.create(
+            member=Member.get(Member.login_id_key == login_id),
+            line=LineRecord.get(LineRecord.number == number),
+        )
+    )
 
 
 def nothing_written(before: list[str]) -> bool:
@@ -72,6 +93,7 @@ def nothing_written(before: list[str]) -> bool:
 
 
 # ---- the screen ---------------------------------------------------------------------------
+
 
 def test_screen_fragment_and_full_page(member_client):
     fragment = member_client.get("/account/lines", headers=HX).get_data(as_text=True)
@@ -108,9 +130,9 @@ def test_a_long_list_starts_folded_on_basic_info(member_client):
         return page.split('id="billed-lines"')[1].split("<summary>")[0]
 
     give_lines(9)
-    assert "<details class=\"value\" open>" in details()
+    assert '<details class="value" open>' in details()
     register("0452223333")
-    assert "<details class=\"value\">" in details()  # 11 lines
+    assert '<details class="value">' in details()  # 11 lines
 
 
 def test_member_without_lines_sees_unregistered(client):
@@ -122,9 +144,14 @@ def test_member_without_lines_sees_unregistered(client):
 
 # ---- staging ------------------------------------------------------------------------------
 
+
 def test_add_puts_the_line_typed_as_on_a_phone_into_the_staged_list(member_client):
-    response = post(member_client, "/account/lines/stage",
-                    {"company": company(), "number": "０３－１２３４－５６７９"}, HX)
+    response = post(
+        member_client,
+        "/account/lines/stage",
+        {"company": company(), "number": "０３－１２３４－５６７９"},
+        HX,
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="stage">') and "<html" not in html
@@ -138,10 +165,16 @@ def test_add_puts_the_line_typed_as_on_a_phone_into_the_staged_list(member_clien
 
 def test_add_without_javascript_answers_the_whole_screen_keeping_the_form(member_client):
     own = line_id("0312345678")
-    response = post(member_client, "/account/lines/stage", {
-        "company": company("NTTドコモ"), "number": "090 1234 5678",
-        "staged": [staged("NTT東日本", "0312345679")], "cancel": [own],
-    })
+    response = post(
+        member_client,
+        "/account/lines/stage",
+        {
+            "company": company("NTTドコモ"),
+            "number": "090 1234 5678",
+            "staged": [staged("NTT東日本", "0312345679")],
+            "cancel": [own],
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in html
     assert html.count('name="staged"') == 2
@@ -174,12 +207,19 @@ def test_delete_takes_one_line_out_of_the_staged_list(member_client):
     ],
 )
 @pytest.mark.parametrize("headers", [HX, None])
-def test_each_rule_refuses_the_line_with_its_message(member_client, company_name, number,
-                                                    message, headers):
+def test_each_rule_refuses_the_line_with_its_message(
+    member_client, company_name, number, message, headers
+):
     before = numbers_of()
-    response = post(member_client, "/account/lines/stage", {
-        "company": company(company_name) if company_name else "", "number": number,
-    }, headers)
+    response = post(
+        member_client,
+        "/account/lines/stage",
+        {
+            "company": company(company_name) if company_name else "",
+            "number": number,
+        },
+        headers,
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html and 'aria-invalid="true"' in html
@@ -189,21 +229,32 @@ def test_each_rule_refuses_the_line_with_its_message(member_client, company_name
 
 
 def test_the_same_line_cannot_be_staged_twice(member_client):
-    response = post(member_client, "/account/lines/stage", {
-        "company": company(), "number": "03-1234-5679",
-        "staged": [staged("NTT東日本", "0312345679")],
-    }, HX)
+    response = post(
+        member_client,
+        "/account/lines/stage",
+        {
+            "company": company(),
+            "number": "03-1234-5679",
+            "staged": [staged("NTT東日本", "0312345679")],
+        },
+        HX,
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and rules.ALREADY_STAGED in html
     assert html.count('name="staged"') == 1
 
 
-@pytest.mark.parametrize(("company_name", "number"),
-                         [("NTT西日本", "0612345678"), ("NTTドコモ", "09012345678")])
+@pytest.mark.parametrize(
+    ("company_name", "number"), [("NTT西日本", "0612345678"), ("NTTドコモ", "09012345678")]
+)
 def test_holder_matches_after_nfkc_and_without_spaces(member_client, company_name, number):
     # Registry: 「済日利　太郎」 (full-width space) and 「済日利太郎」; the member: 「済日利 太郎」.
-    response = post(member_client, "/account/lines/stage",
-                    {"company": company(company_name), "number": number}, HX)
+    response = post(
+        member_client,
+        "/account/lines/stage",
+        {"company": company(company_name), "number": number},
+        HX,
+    )
     assert response.status_code == 200
 
 
@@ -214,10 +265,20 @@ def test_holder_key():
 
 
 def test_rules_without_http():
-    line = LineRecord(id=7, company=1, number="0452223334", holder_name="済日利 太郎",
-                      representative_number="0452223333")
-    rep = LineRecord(id=6, company=1, number="0452223333", holder_name="済日利　太郎",
-                     representative_number="0452223333")
+    line = LineRecord(
+        id=7,
+        company=1,
+        number="0452223334",
+        holder_name="済日利 太郎",
+        representative_number="0452223333",
+    )
+    rep = LineRecord(
+        id=6,
+        company=1,
+        number="0452223333",
+        holder_name="済日利　太郎",
+        representative_number="0452223333",
+    )
     problem = rules.addition_problem
     assert problem(rep, "済日利太郎", set(), set(), set(), None) is None
     assert "代表番号 045-222-3333 を追加" in problem(line, "済日利太郎", set(), set(), set(), rep)
@@ -232,27 +293,38 @@ def test_rules_without_http():
 
 # ---- bulk-billing groups (一括請求) ---------------------------------------------------------
 
+
 def test_representative_can_be_added_and_then_covers_its_group(member_client):
-    response = post(member_client, "/account/lines/stage",
-                    {"company": company(), "number": "0452223333"}, HX)
+    response = post(
+        member_client, "/account/lines/stage", {"company": company(), "number": "0452223333"}, HX
+    )
     assert response.status_code == 200
     rep = staged("NTT東日本", "0452223333")
-    group_line = post(member_client, "/account/lines/stage", {
-        "company": company(), "number": "0452223335", "staged": [rep]}, HX)
+    group_line = post(
+        member_client,
+        "/account/lines/stage",
+        {"company": company(), "number": "0452223335", "staged": [rep]},
+        HX,
+    )
     assert group_line.status_code == 422
     assert "代表番号 045-222-3333 の一括請求グループに含まれているため" in group_line.get_data(
-        as_text=True)
+        as_text=True
+    )
     register("0452223333")
-    again = post(member_client, "/account/lines/stage",
-                 {"company": company(), "number": "0452223336"}, HX)
+    again = post(
+        member_client, "/account/lines/stage", {"company": company(), "number": "0452223336"}, HX
+    )
     assert "一括請求グループに含まれているため" in again.get_data(as_text=True)
 
 
 def test_group_line_of_another_holders_group_does_not_tell_the_representative(member_client):
-    add_registry(("NTT東日本", "0453334444", "山田 一郎", "0453334444"),
-                 ("NTT東日本", "0453334445", "済日利 太郎", "0453334444"))
-    response = post(member_client, "/account/lines/stage",
-                    {"company": company(), "number": "0453334445"}, HX)
+    add_registry(
+        ("NTT東日本", "0453334444", "山田 一郎", "0453334444"),
+        ("NTT東日本", "0453334445", "済日利 太郎", "0453334444"),
+    )
+    response = post(
+        member_client, "/account/lines/stage", {"company": company(), "number": "0453334445"}, HX
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and rules.GROUP_LINE in html
     assert "045-333-4444" not in html
@@ -266,11 +338,13 @@ def test_a_registered_representative_counts_as_one_line(member_client):
 
 # ---- the 200-line limit -------------------------------------------------------------------
 
+
 def test_199_registered_plus_one_staged_is_allowed(member_client):
     give_lines(198)  # and the demo's 03-1234-5678: 199
     line = staged("NTT東日本", "0312345679")
-    response = post(member_client, "/account/lines/stage",
-                    {"company": company(), "number": "0312345679"}, HX)
+    response = post(
+        member_client, "/account/lines/stage", {"company": company(), "number": "0312345679"}, HX
+    )
     assert response.status_code == 200 and line in response.get_data(as_text=True)
     assert post(member_client, "/account/lines/confirm", {"staged": [line]}, HX).status_code == 200
     assert post(member_client, "/account/lines", {"staged": [line]}, HX).status_code == 200
@@ -280,8 +354,9 @@ def test_199_registered_plus_one_staged_is_allowed(member_client):
 def test_200_registered_plus_one_is_refused_when_staging_and_at_the_end(member_client):
     give_lines(199)
     before = numbers_of()
-    response = post(member_client, "/account/lines/stage",
-                    {"company": company(), "number": "0312345679"}, HX)
+    response = post(
+        member_client, "/account/lines/stage", {"company": company(), "number": "0312345679"}, HX
+    )
     assert response.status_code == 422 and rules.OVER_LIMIT in response.get_data(as_text=True)
     line = staged("NTT東日本", "0312345679")
     for url in ("/account/lines/confirm", "/account/lines"):
@@ -293,8 +368,9 @@ def test_200_registered_plus_one_is_refused_when_staging_and_at_the_end(member_c
 def test_lines_ticked_for_cancellation_free_their_place(member_client):
     give_lines(199)
     line = staged("NTT東日本", "0312345679")
-    done = post(member_client, "/account/lines",
-                {"staged": [line], "cancel": [line_id("0312345678")]}, HX)
+    done = post(
+        member_client, "/account/lines", {"staged": [line], "cancel": [line_id("0312345678")]}, HX
+    )
     assert done.status_code == 200
     numbers = numbers_of()
     assert len(numbers) == 200 and "0312345679" in numbers and "0312345678" not in numbers
@@ -310,6 +386,7 @@ def test_only_the_lines_beyond_the_limit_are_refused(member_client):
 
 
 # ---- confirm and register -----------------------------------------------------------------
+
 
 def test_whole_change_with_htmx(member_client):
     lines = [staged("NTT東日本", "0312345679"), staged("NTTドコモ", "09012345678")]
@@ -327,11 +404,14 @@ def test_whole_change_with_htmx(member_client):
     assert done.status_code == 200
     assert "Webビリング対象回線情報の変更が完了しました。" in done.get_data(as_text=True)
     assert numbers_of() == ["0312345679", "09012345678"]
-    history = in_db(lambda: [(c.kind, c.detail) for c in ChangeHistory.select()
-                             .order_by(ChangeHistory.id)])
-    assert history == [("対象回線追加", "NTT東日本 末尾 5679"),
-                       ("対象回線追加", "NTTドコモ 末尾 5678"),
-                       ("対象回線解約", "NTT東日本 末尾 5678")]
+    history = in_db(
+        lambda: [(c.kind, c.detail) for c in ChangeHistory.select().order_by(ChangeHistory.id)]
+    )
+    assert history == [
+        ("対象回線追加", "NTT東日本 末尾 5679"),
+        ("対象回線追加", "NTTドコモ 末尾 5678"),
+        ("対象回線解約", "NTT東日本 末尾 5678"),
+    ]
 
 
 def test_whole_change_without_javascript(member_client):
@@ -365,8 +445,12 @@ def test_cancelling_every_line_is_refused_with_a_pointer_to_bulk_cancellation(me
 
 def test_every_line_may_be_replaced_by_new_ones(member_client):
     own = line_id("0312345678")
-    done = post(member_client, "/account/lines",
-                {"staged": [staged("NTT東日本", "0312345679")], "cancel": [own]}, HX)
+    done = post(
+        member_client,
+        "/account/lines",
+        {"staged": [staged("NTT東日本", "0312345679")], "cancel": [own]},
+        HX,
+    )
     assert done.status_code == 200 and numbers_of() == ["0312345679"]
 
 
@@ -376,14 +460,22 @@ def test_nothing_to_change_is_said(member_client):
 
 
 def test_a_number_typed_but_not_added_is_not_dropped_silently(member_client):
-    response = post(member_client, "/account/lines/confirm",
-                    {"company": company(), "number": "0312345679",
-                     "staged": [staged("NTTドコモ", "09012345678")]}, HX)
+    response = post(
+        member_client,
+        "/account/lines/confirm",
+        {
+            "company": company(),
+            "number": "0312345679",
+            "staged": [staged("NTTドコモ", "09012345678")],
+        },
+        HX,
+    )
     assert response.status_code == 422
     assert "まだ追加されていません。［追加］を押すか" in response.get_data(as_text=True)
 
 
 # ---- tampering ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("value", "message"),
@@ -409,8 +501,12 @@ def test_another_members_lines_are_untouchable(app, member_client):
     hanako = line_id("0752345678", "hanako0002")
     before = numbers_of()
     for url in ("/account/lines/confirm", "/account/lines"):
-        response = post(member_client, url, {
-            "staged": [staged("NTT東日本", "0312345679")], "cancel": [hanako]}, HX)
+        response = post(
+            member_client,
+            url,
+            {"staged": [staged("NTT東日本", "0312345679")], "cancel": [hanako]},
+            HX,
+        )
         assert response.status_code == 422
         assert rules.UNKNOWN_CANCEL in response.get_data(as_text=True)
     assert numbers_of("hanako0002") == ["0752345678"]

@@ -36,7 +36,9 @@ def test_template(monkeypatch):
 
     def create_app(*args, **kwargs):
         made = original(*args, **kwargs)
-        made.jinja_loader = ChoiceLoader([made.jinja_loader, DictLoader({"email/test.txt": TEMPLATE})])
+        made.jinja_loader = ChoiceLoader(
+            [made.jinja_loader, DictLoader({"email/test.txt": TEMPLATE})]
+        )
         return made
 
     monkeypatch.setattr(app_module, "create_app", create_app)
@@ -141,14 +143,24 @@ def test_import_lines_accepts_numbers_as_people_write_them(tmp_path, cli):
     result = cli("import-lines", write(tmp_path, csv))
     assert result.exit_code == 0, result.output
     assert "3件" in result.output
-    rows = in_db(lambda: list(
-        LineRecord.select().join(Company).where(Company.name == "KDDI").order_by(LineRecord.number)
-    ))
+    rows = in_db(
+        lambda: list(
+            LineRecord.select()
+            .join(Company)
+            .where(Company.name == "KDDI")
+            .order_by(LineRecord.number)
+        )
+    )
     assert [(r.number, r.representative_number) for r in rows] == [
-        ("0355550001", None), ("0355550002", "0355550002"), ("0355550003", "0355550002")]
+        ("0355550001", None),
+        ("0355550002", "0355550002"),
+        ("0355550003", "0355550002"),
+    ]
     again = cli("import-lines", write(tmp_path, csv.replace("見本 一郎", "見本 次郎")))
     assert again.exit_code == 0
-    assert in_db(lambda: LineRecord.get(LineRecord.number == "0355550001").holder_name) == "見本 次郎"
+    assert (
+        in_db(lambda: LineRecord.get(LineRecord.number == "0355550001").holder_name) == "見本 次郎"
+    )
 
 
 def test_import_lines_reports_every_bad_row_and_imports_nothing(tmp_path, cli):
@@ -164,9 +176,14 @@ def test_import_lines_reports_every_bad_row_and_imports_nothing(tmp_path, cli):
     )
     result = cli("import-lines", write(tmp_path, csv))
     assert result.exit_code != 0
-    for expected in ("3行目: 電話番号「03-55」が正しくありません", "4行目: ご契約会社が空です",
-                     "5行目: 代表番号「0355559999」", "6行目: 2行目と同じ回線です",
-                     "7行目: 項目が4つではありません", "何も取り込んでいません"):
+    for expected in (
+        "3行目: 電話番号「03-55」が正しくありません",
+        "4行目: ご契約会社が空です",
+        "5行目: 代表番号「0355559999」",
+        "6行目: 2行目と同じ回線です",
+        "7行目: 項目が4つではありません",
+        "何も取り込んでいません",
+    ):
         assert expected in result.output
     assert in_db(LineRecord.select().count) == before
 

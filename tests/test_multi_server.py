@@ -20,13 +20,19 @@ def two_servers(app, tmp_path):
     url = app.config["DATABASE_URL"]
     extra = {}
     if redis_running():  # limits shared by both servers, under a key prefix of this test's own
-        extra = {"FLASK_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
-                 "FLASK_RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        extra = {
+            "FLASK_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+            "FLASK_RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
     env = app_env(url, **extra)
     servers = []
     for _ in range(2):
-        servers.append(start("app:create_app()", {**env, "BIND": f"127.0.0.1:{free_port()}",
-                                                   "WEB_CONCURRENCY": "2"}))
+        servers.append(
+            start(
+                "app:create_app()",
+                {**env, "BIND": f"127.0.0.1:{free_port()}", "WEB_CONCURRENCY": "2"},
+            )
+        )
     yield [s.url for s in servers]
     for server in servers:
         server.terminate()
@@ -77,9 +83,16 @@ def test_a_login_id_claimed_on_both_servers_at_once_goes_to_one(two_servers):
     def claim(browser, login_id):
         browser.post("/account/credentials/edit", {"target": "login_id"})
         barrier.wait()
-        status, _, _ = browser.post("/account/credentials", {
-            "target": "login_id", "current_login_id": login_id, "new_login_id": "Shared2026x",
-            "new_login_id_confirm": "Shared2026x", "current_password": "Webbill#2024"})
+        status, _, _ = browser.post(
+            "/account/credentials",
+            {
+                "target": "login_id",
+                "current_login_id": login_id,
+                "new_login_id": "Shared2026x",
+                "new_login_id_confirm": "Shared2026x",
+                "current_password": "Webbill#2024",
+            },
+        )
         statuses.append(status)
 
     threads = [threading.Thread(target=claim, args=c) for c in claimants]

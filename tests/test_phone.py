@@ -22,7 +22,9 @@ def test_edit_step_fragment_and_full_page(member_client):
 
 
 def test_whole_flow_with_htmx(member_client):
-    confirm = post(member_client, "/account/phone/confirm", {"new_phone": "０９０－１２３４－５６７８"}, HX)
+    confirm = post(
+        member_client, "/account/phone/confirm", {"new_phone": "０９０－１２３４－５６７８"}, HX
+    )
     assert confirm.status_code == 200
     html = confirm.get_data(as_text=True)
     assert "090-1234-5678" in html and ">変更する</button>" in html and "<html" not in html

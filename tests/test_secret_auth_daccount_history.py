@@ -24,7 +24,9 @@ def test_turn_secret_auth_on_then_login_asks_the_question(client, headers):
         assert "秘密の質問による認証設定完了" in done.get_data(as_text=True)
     else:
         assert done.status_code == 303
-        assert "秘密の質問による認証設定完了" in client.get(done.headers["Location"]).get_data(as_text=True)
+        assert "秘密の質問による認証設定完了" in client.get(done.headers["Location"]).get_data(
+            as_text=True
+        )
     assert taro().secret_auth_enabled is True
     post(client, "/logout")
     assert log_in(client).headers["Location"] == "/login/secret"
@@ -36,15 +38,20 @@ def test_cannot_turn_on_without_a_secret_question(client):
     for url in ("/account/secret-auth/confirm", "/account/secret-auth"):
         response = post(client, url, {"setting": "on"}, HX)
         assert response.status_code == 422
-        assert "秘密の質問が登録されていないため、設定できません。" in response.get_data(as_text=True)
+        assert "秘密の質問が登録されていないため、設定できません。" in response.get_data(
+            as_text=True
+        )
     assert taro().secret_auth_enabled is False
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ("off", "現在の設定も「設定しない」です。"),
-    ("maybe", "いずれかを選択してください。"),
-    ("", "いずれかを選択してください。"),
-])
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("off", "現在の設定も「設定しない」です。"),
+        ("maybe", "いずれかを選択してください。"),
+        ("", "いずれかを選択してください。"),
+    ],
+)
 def test_bad_or_unchanged_setting_is_refused(member_client, setting, message):
     response = post(member_client, "/account/secret-auth", {"setting": setting}, HX)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
@@ -90,7 +97,9 @@ def test_history_lists_own_changes_newest_first_and_masked(app, member_client):
 
 
 def test_history_is_empty_at_first(member_client):
-    assert "変更履歴はまだありません。" in member_client.get("/account/history").get_data(as_text=True)
+    assert "変更履歴はまだありません。" in member_client.get("/account/history").get_data(
+        as_text=True
+    )
 
 
 def test_secret_auth_token_from_page(member_client):

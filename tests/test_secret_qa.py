@@ -105,9 +105,18 @@ def test_whole_flow_without_javascript(member_client):
     ("data", "message"),
     [
         ({"secret_question": "", "secret_answer": "やまだ"}, "秘密の質問を選択してください。"),
-        ({"secret_question": "好きな色は？", "secret_answer": "やまだ"}, "秘密の質問を選択してください。"),
-        ({"secret_question": "好きな食べ物は？", "secret_answer": ""}, "秘密の質問の回答を入力してください。"),
-        ({"secret_question": "好きな食べ物は？", "secret_answer": "あ" * 21}, "全角20文字、半角40文字まで"),
+        (
+            {"secret_question": "好きな色は？", "secret_answer": "やまだ"},
+            "秘密の質問を選択してください。",
+        ),
+        (
+            {"secret_question": "好きな食べ物は？", "secret_answer": ""},
+            "秘密の質問の回答を入力してください。",
+        ),
+        (
+            {"secret_question": "好きな食べ物は？", "secret_answer": "あ" * 21},
+            "全角20文字、半角40文字まで",
+        ),
     ],
 )
 @pytest.mark.parametrize("headers", [HX, None])

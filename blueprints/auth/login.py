@@ -45,7 +45,9 @@ def record_failure(member: Member) -> None:
     """Count a failed attempt; the Nth consecutive one locks the account."""
     config = current_app.config
     with db.database.atomic():
-        Member.update(failed_logins=Member.failed_logins + 1).where(Member.id == member.id).execute()
+        Member.update(failed_logins=Member.failed_logins + 1).where(
+            Member.id == member.id
+        ).execute()
         failures = Member.select(Member.failed_logins).where(Member.id == member.id).scalar()
         if failures >= config["LOGIN_MAX_FAILURES"]:
             Member.update(

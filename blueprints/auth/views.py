@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 
+import ratelimit
 from clock import utcnow
-from extensions import limiter
 from models import Member
 
 from . import bp
@@ -22,7 +22,7 @@ bp.before_app_request(load_login)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@ratelimit.limit("LOGIN_RATE_LIMIT", "login", methods=("POST",))
 def login():
     """Login page: login ID and password, then the secret question when the member has it on."""
     if g.member is not None:
@@ -93,4 +93,3 @@ def _pending_member(pending: dict | None) -> Member | None:
     if member is None or member.is_cancelled or member.is_locked(utcnow()):
         return None
     return member
-

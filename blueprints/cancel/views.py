@@ -63,9 +63,11 @@ def cancel():
     now = utcnow()
     with db.database.atomic():
         # The condition makes a double submit (two tabs) cancel once.
-        if Member.update(cancelled_at=now).where(
-            (Member.id == member.id) & Member.cancelled_at.is_null()
-        ).execute():
+        if (
+            Member.update(cancelled_at=now)
+            .where((Member.id == member.id) & Member.cancelled_at.is_null())
+            .execute()
+        ):
             Cancellation.create(member=member.id, reason=form.reason.data, cancelled_at=now)
             record_change(member, "Webビリング一括解約", f"解約理由：{form.reason.data}")
             if member.email:

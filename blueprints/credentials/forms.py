@@ -8,7 +8,11 @@ from models import Member
 from . import rules
 
 # The three variants of the guide's section 8, with the radio buttons' labels.
-TARGETS = {"login_id": "ログインID", "password": "ログインパスワード", "both": "ログインID/パスワード"}
+TARGETS = {
+    "login_id": "ログインID",
+    "password": "ログインパスワード",
+    "both": "ログインID/パスワード",
+}
 DONE_TITLES = {
     "login_id": "ログインID変更完了",
     "password": "ログインパスワード変更完了",
@@ -120,4 +124,6 @@ class CredentialsForm(ChooseForm):
     @staticmethod
     def _confirm(field, confirmation) -> None:
         if confirmation.data and confirmation.data != field.data:
-            confirmation.errors.append(f"{confirmation.label.text}が{field.label.text}と一致しません。")
+            confirmation.errors.append(
+                f"{confirmation.label.text}が{field.label.text}と一致しません。"
+            )

@@ -129,7 +129,10 @@ PASSWORD_RULES = (
 
 # Rules that need the database or the member's hashes: checked only on [更新], never while
 # typing (the checklist must not tell whether an ID belongs to someone else).
-LOGIN_ID_SUBMIT_RULES = ("他のお客様に使用されていない", "現在のログインIDを含めて過去3回以内に使用していない")
+LOGIN_ID_SUBMIT_RULES = (
+    "他のお客様に使用されていない",
+    "現在のログインIDを含めて過去3回以内に使用していない",
+)
 PASSWORD_SUBMIT_RULES = ("現在のログインパスワードを含めて過去3回以内に使用していない",)
 
 LOGIN_ID_REUSED = "現在のログインIDを含めて過去3回以内に使用したログインIDは使用できません。"

@@ -120,11 +120,14 @@ def _check_history_and_uniqueness(form: CredentialsForm, member: Member) -> None
             form.new_login_id.errors.append(rules.LOGIN_ID_REUSED)
         elif login_id_taken(form.new_login_id.data, member):
             form.new_login_id.errors.append(rules.LOGIN_ID_TAKEN)
-    if form.changes("password") and not form.new_password.errors:
-        if rules.password_reused(
+    if (
+        form.changes("password")
+        and not form.new_password.errors
+        and rules.password_reused(
             form.new_password.data, form.current_password.data, older_password_hashes(member)
-        ):
-            form.new_password.errors.append(rules.PASSWORD_REUSED)
+        )
+    ):
+        form.new_password.errors.append(rules.PASSWORD_REUSED)
 
 
 def _locked_out():

@@ -19,7 +19,7 @@ from clock import utcnow
 from extensions import db
 from hashing import hash_secret, verify_secret
 from mail import queue_mail
-from models import EmailChangeRequest, Member, record_change
+from models import EmailChangeRequest, Member, Prepared, record_change
 
 from .rules import mask_email
 
@@ -47,17 +47,22 @@ def confirm_url(change: EmailChangeRequest) -> str:
     return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + path
 
 
+# Asked on every view of 基本情報 (the ⑥ card), hence prepared.
+_pending = Prepared(
+    lambda member_id: (
+        EmailChangeRequest.select()
+        .where((EmailChangeRequest.member == member_id) & (EmailChangeRequest.status == "pending"))
+        .order_by(EmailChangeRequest.id.desc())
+        .limit(1)
+    ),
+    int,
+)
+
+
 def pending_change(member_id: int) -> EmailChangeRequest | None:
     """The member's request still waiting for its link, if any; `is_expired` says whether
     its link is past its time (the card then offers only to resend or cancel)."""
-    change = (
-        EmailChangeRequest.select()
-        .where(
-            (EmailChangeRequest.member == member_id) & (EmailChangeRequest.status == "pending")
-        )
-        .order_by(EmailChangeRequest.id.desc())
-        .first()
-    )
+    change = next(iter(_pending(member_id)), None)
     if change is not None:
         change.is_expired = change.expires_at <= utcnow()
     return change
@@ -107,7 +112,9 @@ def request_email_change(member: Member, new_email: str, question: str, answer: 
     with db.database.atomic():
         _lock_member(member.id)
         change = _new_request(member, new_email, question, answer_hash)
-        record_change(member, "連絡先メールアドレス変更受付", f"{mask_email(new_email)} 宛に確認メールを送信")
+        record_change(
+            member, "連絡先メールアドレス変更受付", f"{mask_email(new_email)} 宛に確認メールを送信"
+        )
     return change
 
 
@@ -120,7 +127,11 @@ def resend_email_change(member: Member) -> EmailChangeRequest | None:
         if old is None:
             return None
         change = _new_request(member, old.new_email, old.secret_question, old.secret_answer_hash)
-        record_change(member, "連絡先メールアドレス変更受付", f"{mask_email(old.new_email)} 宛に確認メールを再送")
+        record_change(
+            member,
+            "連絡先メールアドレス変更受付",
+            f"{mask_email(old.new_email)} 宛に確認メールを再送",
+        )
     return change
 
 
@@ -130,8 +141,7 @@ def cancel_email_change(member: Member) -> bool:
         cancelled = (
             EmailChangeRequest.update(status="cancelled", finished_at=utcnow())
             .where(
-                (EmailChangeRequest.member == member.id)
-                & (EmailChangeRequest.status == "pending")
+                (EmailChangeRequest.member == member.id) & (EmailChangeRequest.status == "pending")
             )
             .execute()
         )
@@ -206,7 +216,11 @@ def confirm_email_change(change: EmailChangeRequest, question: str, answer: str)
             secret_question=change.secret_question,
             secret_answer_hash=change.secret_answer_hash,
         ).where(Member.id == member.id).execute()
-        record_change(member, "連絡先メールアドレス", f"{mask_email(change.new_email)} に変更（秘密の質問と回答も更新）")
+        record_change(
+            member,
+            "連絡先メールアドレス",
+            f"{mask_email(change.new_email)} に変更（秘密の質問と回答も更新）",
+        )
         if member.email and member.email.lower() != change.new_email.lower():
             # The old address hears of it, with no link in it: nothing to click if it was not them.
             queue_mail(
@@ -231,6 +245,10 @@ def _count_wrong_answer(change: EmailChangeRequest):
     if fresh.failed_attempts >= MAX_WRONG_ANSWERS:
         fresh.status, fresh.finished_at = "killed", utcnow()
         fresh.save(only=[EmailChangeRequest.status, EmailChangeRequest.finished_at])
-        record_change(fresh.member_id, "連絡先メールアドレス変更無効", "秘密の質問の回答を5回誤り、URLを無効化")
+        record_change(
+            fresh.member_id,
+            "連絡先メールアドレス変更無効",
+            "秘密の質問の回答を5回誤り、URLを無効化",
+        )
         return "killed", 0
     return "wrong", MAX_WRONG_ANSWERS - fresh.failed_attempts

@@ -1,8 +1,8 @@
 """The page the mailed link opens (no login): 連絡先メールアドレス登録/変更 確定."""
 
-from flask import current_app, redirect, url_for
+from flask import redirect, url_for
 
-from extensions import limiter
+import ratelimit
 from rendering import is_htmx, render
 
 from . import bp
@@ -26,21 +26,31 @@ PROBLEMS = {
 
 
 # Per client: a public page whose only secret is the token in its URL.
-link_limit = limiter.shared_limit(lambda: current_app.config["EMAIL_LINK_RATE_LIMIT"], "email-link")
+link_limit = ratelimit.limit("EMAIL_LINK_RATE_LIMIT", "email-link")
 
 
 def _problem_page(problem: str):
     title, status = PROBLEMS[problem]
     return render(
-        FRAGMENT, title=title, step="problem", problem=problem, max_tries=MAX_WRONG_ANSWERS,
+        FRAGMENT,
+        title=title,
+        step="problem",
+        problem=problem,
+        max_tries=MAX_WRONG_ANSWERS,
         status=status,
     )
 
 
 def _form_page(token: str, form: LinkAnswerForm, status: int = 200, tries_left=None):
     return render(
-        FRAGMENT, title=TITLE, step="form", form=form, token=token, tries_left=tries_left,
-        max_tries=MAX_WRONG_ANSWERS, status=status,
+        FRAGMENT,
+        title=TITLE,
+        step="form",
+        form=form,
+        token=token,
+        tries_left=tries_left,
+        max_tries=MAX_WRONG_ANSWERS,
+        status=status,
     )
 
 

@@ -1,7 +1,7 @@
-from flask import current_app, flash, g, redirect, url_for
+from flask import flash, g, redirect, url_for
 
+import ratelimit
 from blueprints.auth.sessions import login_required
-from extensions import limiter
 from rendering import is_htmx, render
 
 from . import bp
@@ -26,8 +26,14 @@ def pending_email_change(member):
 
 def _card(step: str, form: EmailChangeForm | None = None, status: int = 200, **context):
     return render(
-        CARD, title=TITLE, step=step, form=form, member=g.member, hours=valid_hours(),
-        status=status, **context,
+        CARD,
+        title=TITLE,
+        step=step,
+        form=form,
+        member=g.member,
+        hours=valid_hours(),
+        status=status,
+        **context,
     )
 
 
@@ -71,9 +77,7 @@ def confirm():
 
 
 # Each request mails a stranger's address: a per-client cap keeps this from becoming a spam relay.
-mail_limit = limiter.shared_limit(
-    lambda: current_app.config["EMAIL_CHANGE_RATE_LIMIT"], "email-change"
-)
+mail_limit = ratelimit.limit("EMAIL_CHANGE_RATE_LIMIT", "email-change")
 
 
 @bp.post("/account/email")
@@ -84,9 +88,7 @@ def apply():
     form = _form()
     if not form.validate():
         return _card("edit", form, 422)
-    request_email_change(
-        g.member, form.address, form.secret_question.data, form.secret_answer.data
-    )
+    request_email_change(g.member, form.address, form.secret_question.data, form.secret_answer.data)
     if not is_htmx():
         return redirect(url_for("email.sent"), 303)
     return _card("sent")

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from extensions import db
-from models import Company, LineRecord, Member, MemberLine
+from models import Company, LineRecord, Member, MemberLine, Prepared
 from phones import any_number, display
 
 MAX_LINES = 200
@@ -168,16 +168,22 @@ class LineChange:
         return not (self.error or self.cancel_error or any(s.error for s in self.staged))
 
 
-def registered_lines(member_id: int) -> list[Registered]:
-    """The member's lines by company and number, each representative with its group's lines."""
-    rows = [
-        Registered(row.id, row.line)
-        for row in MemberLine.select(MemberLine.id, LineRecord, Company)
+# Asked on every view of 基本情報 (the ⑦ card), hence prepared.
+_member_lines = Prepared(
+    lambda member_id: (
+        MemberLine.select(MemberLine.id, LineRecord, Company)
         .join(LineRecord)
         .join(Company)
         .where(MemberLine.member == member_id)
         .order_by(Company.name, LineRecord.number)
-    ]
+    ),
+    int,
+)
+
+
+def registered_lines(member_id: int) -> list[Registered]:
+    """The member's lines by company and number, each representative with its group's lines."""
+    rows = [Registered(row.id, row.line) for row in _member_lines(member_id)]
     reps = {group_of(r.line): r for r in rows if r.line.representative_number == r.line.number}
     if reps:
         numbers = {number for _, number in reps}
@@ -212,9 +218,7 @@ def review(
     change = LineChange(registered, staged, cancel_ids)
     companies = company_names()
     records = _records({(s.company_id, s.number) for s in staged})
-    representatives = _records(
-        {group_of(r) for r in records.values() if is_group_member(r)}
-    )
+    representatives = _records({group_of(r) for r in records.values() if is_group_member(r)})
     registered_ids = {r.line.id for r in registered}
     groups = {group_of(r.line) for r in registered if not is_group_member(r.line)} - {None}
     own_ids = {r.id for r in registered}

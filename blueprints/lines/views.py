@@ -37,8 +37,14 @@ def _requested() -> tuple[AddLineForm, list, set[int]]:
     return AddLineForm(company_names()), staged, cancel
 
 
-def _screen(step: str, form: AddLineForm, change: LineChange, status: int = 200,
-            fragment: str = SCREEN, title: str = TITLE):
+def _screen(
+    step: str,
+    form: AddLineForm,
+    change: LineChange,
+    status: int = 200,
+    fragment: str = SCREEN,
+    title: str = TITLE,
+):
     return render(fragment, title=title, step=step, form=form, change=change, status=status)
 
 

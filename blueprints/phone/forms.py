@@ -19,6 +19,8 @@ class PhoneForm(FlaskForm):
     def validate_new_phone(self, field):
         self.digits = personal_number(field.data)
         if self.digits is None:
-            raise ValidationError("固定電話または携帯電話の番号を、市外局番から正しく入力してください。")
+            raise ValidationError(
+                "固定電話または携帯電話の番号を、市外局番から正しく入力してください。"
+            )
         if self.digits == self.current:
             raise ValidationError("現在の日中のご連絡先電話番号と同じです。")

@@ -1,4 +1,5 @@
-"""秘密の質問／回答の変更 (guide section 4): reached from ⑥ [変更] → [変更しない], inside the ⑥ card."""
+"""秘密の質問／回答の変更 (guide section 4): reached from ⑥ [変更] → [変更しない], inside the
+⑥ card."""
 
 from flask import Blueprint
 

@@ -35,7 +35,9 @@ def test_wrong_password_then_logout(page):
     page.get_by_label("ログインID").fill("taro0001")
     page.get_by_label("ログインパスワード").fill("nope-nope")
     page.get_by_role("button", name="ログイン").click()
-    expect(page.get_by_text("ログインIDまたはログインパスワードが正しくありません。")).to_be_visible()
+    expect(
+        page.get_by_text("ログインIDまたはログインパスワードが正しくありません。")
+    ).to_be_visible()
     check_a11y(page)
     log_in(page)
     page.get_by_role("button", name="ログアウト").click()

@@ -38,8 +38,11 @@ def test_change_login_id(page, js):
     check_a11y(page)
     assert page.url.endswith("/account" if js else "/account/credentials/done/login_id")
     page.get_by_role("link", name="基本情報へ戻る").click()
-    expect(page.get_by_role("region", name="ログインID/パスワードの変更").get_by_role(
-        "link", name="変更")).to_be_visible()
+    expect(
+        page.get_by_role("region", name="ログインID/パスワードの変更").get_by_role(
+            "link", name="変更"
+        )
+    ).to_be_visible()
 
 
 def test_change_password_after_a_mistake(page, js):
@@ -50,12 +53,19 @@ def test_change_password_after_a_mistake(page, js):
         expect(card.locator("#new_password-more li.unmet")).to_have_count(2)  # kinds, ID inside
     fill(page, **{"新しいログインパスワード（確認用）": "taro0001x"})
     page.get_by_role("button", name="更新").click()
-    expect(page.get_by_text("英大文字・英小文字・数字・記号のうち3種類以上を含めてください。")).to_be_visible()
+    expect(
+        page.get_by_text("英大文字・英小文字・数字・記号のうち3種類以上を含めてください。")
+    ).to_be_visible()
     expect(page.get_by_label("新しいログインパスワード", exact=True)).to_have_attribute(
-        "aria-invalid", "true")
+        "aria-invalid", "true"
+    )
     check_a11y(page)
-    fill(page, 現在のログインパスワード=PASSWORD, 新しいログインパスワード="Shin-pass42",
-         **{"新しいログインパスワード（確認用）": "Shin-pass42"})
+    fill(
+        page,
+        現在のログインパスワード=PASSWORD,
+        新しいログインパスワード="Shin-pass42",
+        **{"新しいログインパスワード（確認用）": "Shin-pass42"},
+    )
     page.get_by_role("button", name="更新").click()
     expect(page.get_by_text("ログインパスワード変更完了")).to_be_visible()
     check_a11y(page)
@@ -67,9 +77,17 @@ def test_change_both_or_go_back(page, js):
     page.get_by_role("link", name="戻る").click()  # back to the choice, still ticked
     expect(page.get_by_label("ログインID/パスワード", exact=True)).to_be_checked()
     page.get_by_role("button", name="次へ").click()
-    fill(page, 現在のログインID="taro0001", 新しいログインID="Jiro2025x",
-         現在のログインパスワード=PASSWORD, 新しいログインパスワード="Shin-pass42",
-         **{"新しいログインID（確認用）": "Jiro2025x", "新しいログインパスワード（確認用）": "Shin-pass42"})
+    fill(
+        page,
+        現在のログインID="taro0001",
+        新しいログインID="Jiro2025x",
+        現在のログインパスワード=PASSWORD,
+        新しいログインパスワード="Shin-pass42",
+        **{
+            "新しいログインID（確認用）": "Jiro2025x",
+            "新しいログインパスワード（確認用）": "Shin-pass42",
+        },
+    )
     check_a11y(page)
     page.get_by_role("button", name="更新").click()
     expect(page.get_by_text("ログインID/パスワード変更完了")).to_be_visible()

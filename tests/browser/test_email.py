@@ -66,7 +66,9 @@ def test_change_contact_address_and_confirm_from_the_mail(page: Page, live_serve
     page.get_by_label("秘密の質問", exact=True).select_option("好きな食べ物は？")
     page.get_by_label("秘密の質問の回答").fill("ＡＢＣ")
     page.get_by_role("button", name="登録", exact=True).click()
-    expect(page.get_by_text("連絡先メールアドレス登録/変更のお手続きが完了しました。")).to_be_visible()
+    expect(
+        page.get_by_text("連絡先メールアドレス登録/変更のお手続きが完了しました。")
+    ).to_be_visible()
     check_a11y(page)
     assert "/email/confirm/" in page.url if js else page.url.endswith("/email/done")
     expect(page.get_by_role("link", name="ログインページへ戻る")).to_be_visible()

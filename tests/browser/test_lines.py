@@ -21,7 +21,8 @@ def test_add_two_lines_remove_one_and_cancel_one(page, js):
     log_in(page)
     page.goto("/account")
     page.get_by_role("region", name="Webビリング対象回線追加・変更").get_by_role(
-        "link", name="変更").click()
+        "link", name="変更"
+    ).click()
     page.wait_for_url("**/account/lines")
     check_a11y(page)
     if js:
@@ -36,13 +37,15 @@ def test_add_two_lines_remove_one_and_cancel_one(page, js):
     expect(staged).to_contain_text("NTTドコモ 090-1234-5678")
     add(page, "NTT東日本", "03-1111-2222")  # another holder's line
     expect(page.get_by_role("group", name="対象回線追加")).to_contain_text(
-        "登録済みの回線名義と異なる名義の回線は追加できません。")
+        "登録済みの回線名義と異なる名義の回線は追加できません。"
+    )
     expect(page.get_by_label("お客様電話番号")).to_have_attribute("aria-invalid", "true")
     check_a11y(page)
     page.get_by_label("お客様電話番号").fill("")  # give up on that one
 
     staged.get_by_role("listitem").filter(has_text="090-1234-5678").get_by_role(
-        "button", name="削除").click()
+        "button", name="削除"
+    ).click()
     expect(staged).not_to_contain_text("090-1234-5678")
     expect(staged.get_by_role("listitem")).to_have_count(1)
     if js:
