@@ -31,11 +31,13 @@ def check_password(login_id: str, password: str) -> Member | None:
     return member
 
 
-def check_secret_answer(member: Member, answer: str) -> bool:
-    """The secret-question login step; a wrong answer counts toward the same lock."""
+def check_member_secret(member: Member, secret_hash: str | None, given: str) -> bool:
+    """A secret of a logged-in or logging-in member (the secret answer at login, the current
+    password on the credentials form): a wrong one counts toward the login lock, exactly as a
+    wrong password on the login page; a locked account is not verified at all."""
     if member.is_locked(utcnow()):
         return False
-    if verify_secret(member.secret_answer_hash, answer):
+    if verify_secret(secret_hash, given):
         return True
     record_failure(member)
     return False

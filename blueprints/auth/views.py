@@ -10,7 +10,7 @@ from models import Member
 
 from . import bp
 from .forms import LoginForm, SecretAnswerForm
-from .login import check_password, check_secret_answer
+from .login import check_member_secret, check_password
 from .sessions import end_login_session, load_login, safe_next, start_login_session
 
 FAILED = "ログインIDまたはログインパスワードが正しくありません。"
@@ -61,7 +61,7 @@ def login_secret():
         return redirect(url_for("auth.login"), 303)
     form = SecretAnswerForm()
     if form.validate_on_submit():
-        if check_secret_answer(member, form.answer.data):
+        if check_member_secret(member, member.secret_answer_hash, form.answer.data):
             return _logged_in(member, pending.get("next"))
         form.answer.errors.append("秘密の質問の回答が正しくありません。")
         if Member.get_by_id(member.id).is_locked(utcnow()):

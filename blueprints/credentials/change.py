@@ -7,11 +7,9 @@ was just verified), and the new one is hashed (1). See bench/password_change.py.
 
 from __future__ import annotations
 
-from blueprints.auth.login import record_failure
 from blueprints.auth.sessions import end_other_sessions
 from clock import utcnow
 from extensions import db
-from hashing import verify_secret
 from mail import queue_mail
 from models import CredentialHistory, Member, record_change
 
@@ -19,17 +17,6 @@ from . import rules
 from .forms import TARGETS
 
 NOTICE_SUBJECT = "【WebBilling】{}変更のお知らせ"
-
-
-def current_password_ok(member: Member, password: str) -> bool:
-    """A wrong current password counts toward the login lock, exactly as on the login page;
-    a locked account is not verified at all (its session is about to end)."""
-    if member.is_locked(utcnow()):
-        return False
-    if verify_secret(member.password_hash, password):
-        return True
-    record_failure(member)
-    return False
 
 
 def is_locked(member: Member) -> bool:

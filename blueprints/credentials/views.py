@@ -1,6 +1,7 @@
 from flask import flash, g, redirect, render_template, request, url_for
 from peewee import IntegrityError
 
+from blueprints.auth.login import check_member_secret
 from blueprints.auth.sessions import end_login_session, login_required
 from hashing import hash_secret
 from models import Member
@@ -8,7 +9,6 @@ from rendering import is_htmx, render
 
 from . import bp, rules
 from .change import (
-    current_password_ok,
     is_locked,
     login_id_taken,
     older_password_hashes,
@@ -88,7 +88,9 @@ def update():
     if form.value("current_login_id") and form.current_login_id.data.lower() != member.login_id_key:
         form.current_login_id.errors.append(WRONG_LOGIN_ID)
         current_ok = False
-    if form.current_password.data and not current_password_ok(member, form.current_password.data):
+    if form.current_password.data and not check_member_secret(
+        member, member.password_hash, form.current_password.data
+    ):
         if is_locked(member):
             return _locked_out()
         form.current_password.errors.append(WRONG_PASSWORD)
