@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -57,3 +58,29 @@ class Browser:
     @property
     def cookie(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def email_confirmation_link(
+    member: Browser, database: str, new_email: str = "bench.new@example.net"
+) -> str:
+    """Apply for a contact-address change as `member` would (⑥ [変更] → [変更する] → 登録する,
+    as form posts), then read the link mailed to the new address from the outbox of the SQLite
+    file `database` (the bench server runs without debug, so /dev/mail is not there). The
+    link names EXTERNAL_BASE_URL; the one returned points at the member's server."""
+    member.get("/account/email/edit")
+    status, _, _ = member.post(
+        "/account/email",
+        {
+            "new_email": new_email,
+            "new_email_confirm": new_email,
+            "secret_question": "母親の旧姓は？",
+            "secret_answer": "やまだ",
+        },
+    )
+    if status != 303:
+        raise RuntimeError(f"email change request answered {status}")
+    with sqlite3.connect(database) as db:
+        (body,) = db.execute(
+            'SELECT body FROM outboxmail WHERE "to" = ? ORDER BY id DESC LIMIT 1', (new_email,)
+        ).fetchone()
+    return member.base + re.search(r"https?://[^/\s]+(/email/confirm/\S+)", body)[1]
