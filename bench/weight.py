@@ -19,19 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from bench.client import Browser, email_confirmation_link  # noqa: E402
-from bench.server import running  # noqa: E402
+from bench.server import CHROMIUM, PHONE, running  # noqa: E402
 
 PASSWORD = "Webbill#2024"
 NEW_PASSWORD = "Newpass#2025x"
 ACCOUNT_BUDGET = 20_480
 FRAGMENT_BUDGET = 1_536
-PHONE = {
-    "viewport": {"width": 360, "height": 740},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-    "locale": "ja-JP",
-}
 # The member's screens, each opened in a brand-new browser (nothing cached) with the session
 # cookie. The flows' first steps are also URLs of their own: what a phone without JavaScript
 # gets (the card inside the full page), so those are opened with JavaScript off.
@@ -336,17 +329,7 @@ def main() -> None:
         running(database_url=f"sqlite:///{tmp}/weight.sqlite3") as base,
         sync_playwright() as p,
     ):
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = p.chromium.launch(**CHROMIUM)
         context = browser.new_context(base_url=base, **PHONE)
         page = context.new_page()
         meter = Meter(page)

@@ -10,16 +10,10 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
+from bench.server import CHROMIUM, PHONE
+
 from ..conftest import PASSWORD, free_port
 
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {
-    "viewport": {"width": 360, "height": 740},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-    "locale": "ja-JP",
-}
 axe = Axe()
 
 
@@ -36,17 +30,7 @@ def live_server(app):
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = playwright.chromium.launch(**CHROMIUM)
         yield browser
         browser.close()
 
