@@ -15,8 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.client import Browser, email_confirmation_link  # noqa: E402
-from bench.server import running  # noqa: E402
+from tests.live import Browser, email_confirmation_link, running  # noqa: E402
 
 LIGHTHOUSE = Path(__file__).resolve().parent / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")

@@ -17,9 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.client import Browser  # noqa: E402
-from bench.server import app_env, flask, free_port, start  # noqa: E402
 from phones import display  # noqa: E402
+from tests.live import Browser, app_env, flask, free_port, start  # noqa: E402
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 MEMBERS = int(sys.argv[2]) if len(sys.argv) > 2 else 8

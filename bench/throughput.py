@@ -15,8 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.client import Browser  # noqa: E402
-from bench.server import running  # noqa: E402
+from tests.live import Browser, running  # noqa: E402
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 CONNECTIONS = 16

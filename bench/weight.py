@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from bench.client import Browser, email_confirmation_link  # noqa: E402
-from bench.server import CHROMIUM, PHONE, running  # noqa: E402
+from tests.browser.chromium import CHROMIUM, PHONE  # noqa: E402
+from tests.live import Browser, email_confirmation_link, running  # noqa: E402
 
 PASSWORD = "Webbill#2024"
 NEW_PASSWORD = "Newpass#2025x"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import threading
 
 import pytest
@@ -14,6 +13,8 @@ from aiosmtpd.controller import Controller
 from app import create_app
 from extensions import db
 from models import MODELS
+
+from .live import free_port
 
 TEST_DATABASE_URL = os.environ.get("FLASK_TEST_DATABASE_URL")
 PASSWORD = "Webbill#2024"
@@ -100,12 +101,6 @@ class SMTPSink:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         self.received.set()
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

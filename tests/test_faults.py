@@ -7,8 +7,7 @@ import sqlite3
 import threading
 import time
 
-from bench.client import Browser
-from bench.server import app_env, flask, free_port, start
+from .live import Browser, app_env, flask, free_port, start
 
 
 def test_sigkill_during_writes_leaves_a_consistent_database(tmp_path):

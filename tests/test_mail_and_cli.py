@@ -85,7 +85,7 @@ def test_a_view_delivers_its_mail_once_the_response_is_closed(tmp_path, smtp, ap
 
 
 def test_smtp_down_keeps_the_mail_for_send_mail(tmp_path, smtp, app):
-    from .conftest import free_port
+    from .live import free_port
 
     down = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     queue_in_request(down)

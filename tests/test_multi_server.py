@@ -7,10 +7,8 @@ import uuid
 
 import pytest
 
-from bench.client import Browser
-from bench.server import app_env, free_port, start
-
 from .conftest import TEST_DATABASE_URL
+from .live import Browser, app_env, free_port, start
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
-from bench.server import CHROMIUM, PHONE
-
-from ..conftest import PASSWORD, free_port
+from ..conftest import PASSWORD
+from ..live import free_port
+from .chromium import CHROMIUM, PHONE
 
 axe = Axe()
 
