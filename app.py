@@ -18,7 +18,7 @@ import phones
 import ratelimit
 from clock import format_jst
 from extensions import csrf, db, mail
-from rendering import ERROR_TITLES, render
+from rendering import ERROR_TITLES, no_such_step, render
 
 # Every setting can come from a FLASK_-prefixed environment variable (SPEC §4).
 DEFAULTS = {
@@ -103,7 +103,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     # Fewer bytes on slow networks: no blank lines or indentation left by template tags.
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
-    app.jinja_env.globals["asset_url"] = assets.asset_url
+    app.jinja_env.globals.update(asset_url=assets.asset_url, no_such_step=no_such_step)
     # The macros every card uses (templates/_macros/), loaded once: an {% import %} in each
     # included card would rebuild them on every include, a third of /account's render time.
     forms = app.jinja_env.get_template("_macros/forms.html").module

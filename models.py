@@ -5,7 +5,6 @@ Times are stored as naive UTC datetimes and shown in Japan time (see `clock.py`)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from peewee import (
@@ -56,6 +55,13 @@ class Member(db.Model):
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
+
+    @classmethod
+    def lock(cls, member_id: int) -> None:
+        """Serialise the changes of one member inside the caller's transaction: PostgreSQL
+        locks the member's row; SQLite's BEGIN IMMEDIATE already holds the write lock."""
+        if db.database.for_update:
+            cls.select(cls.id).where(cls.id == member_id).for_update().execute()
 
 
 class LoginSession(db.Model):
@@ -167,32 +173,6 @@ MODELS = [
     ChangeHistory,
     OutboxMail,
 ]
-
-
-class Prepared:
-    """A SELECT run on every page view, whose SQL Peewee builds once per kind of database.
-
-    Building the SQL text costs Peewee 0.2–0.5 ms, more than running such a query, and on the
-    basic-info page that was most of the time. `build` receives one marker per `kinds` entry
-    (int or str) in place of the real values; each call binds the real ones.
-    """
-
-    def __init__(self, build: Callable[..., object], *kinds: type):
-        self.build = build
-        self.markers = [
-            -2_000_000_011 - i if kind is int else f"\0{i}\0" for i, kind in enumerate(kinds)
-        ]
-        self.compiled: dict[type, tuple] = {}
-
-    def __call__(self, *values) -> list:
-        database = db.database.obj
-        if type(database) not in self.compiled:
-            query = self.build(*self.markers)
-            self.compiled[type(database)] = (query, *query.sql())
-        query, sql, params = self.compiled[type(database)]
-        bound = dict(zip(self.markers, values, strict=True))
-        cursor = database.execute_sql(sql, [bound.get(p, p) for p in params])
-        return list(query._get_cursor_wrapper(cursor))  # models, as iterating the query gives
 
 
 def record_change(member: Member, kind: str, detail: str = "") -> None:

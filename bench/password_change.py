@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/password_change.py [ROUNDS]
 
-A password change hashes at most 4 times with argon2id (see blueprints/credentials/change.py):
+A password change hashes at most 4 times with argon2id (see blueprints/credentials/changes.py):
 verify the current password, compare the new one with the two older history hashes, hash it.
 This prints the median of ROUNDS runs of (1) those 4 argon2 operations alone and (2) the whole
 [更新] POST through the app (rules, database on a temporary SQLite file, session cleanup, mail

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import hashing
-from blueprints.credentials import rules, views
+from blueprints.credentials import changes, rules
 from hashing import verify_secret
 from models import ChangeHistory, LoginSession, Member, OutboxMail
 
@@ -151,8 +151,13 @@ def test_no_mail_without_a_contact_address(app):
 @pytest.mark.parametrize(
     ("target", "fields", "field", "message"),
     [
-        ("login_id", {"current_login_id": "taro0002"}, "current_login_id", views.WRONG_LOGIN_ID),
-        ("password", {"current_password": "Wrong#pass1"}, "current_password", views.WRONG_PASSWORD),
+        ("login_id", {"current_login_id": "taro0002"}, "current_login_id", changes.WRONG_LOGIN_ID),
+        (
+            "password",
+            {"current_password": "Wrong#pass1"},
+            "current_password",
+            changes.WRONG_PASSWORD,
+        ),
         (
             "both",
             {"current_password": ""},
@@ -292,7 +297,7 @@ def test_history_and_uniqueness_wait_for_the_right_current_password(member_clien
         new_password_confirm=PASSWORD,
     )
     html = response.get_data(as_text=True)
-    assert views.WRONG_PASSWORD in html
+    assert changes.WRONG_PASSWORD in html
     assert rules.LOGIN_ID_TAKEN not in html and rules.PASSWORD_REUSED not in html
 
 
@@ -461,14 +466,14 @@ def test_two_members_claiming_one_id_at_the_same_moment(app, monkeypatch):
         log_in(client, login_id)
     tokens = {k: token_in(c.get("/account").get_data(as_text=True)) for k, c in clients.items()}
     barrier = threading.Barrier(2, timeout=30)
-    real_check = views.login_id_taken
+    real_check = changes.login_id_taken
 
     def racing_check(login_id, member):
         taken = real_check(login_id, member)
         barrier.wait()  # both have looked; now both write
         return taken
 
-    monkeypatch.setattr(views, "login_id_taken", racing_check)
+    monkeypatch.setattr(changes, "login_id_taken", racing_check)
     responses = {}
 
     def claim(login_id):

@@ -248,3 +248,28 @@ def test_answers_to_csrf_checked_posts_are_compressed(member_client):
     )
     assert response.status_code == 422 and response.headers["Content-Encoding"] == "br"
     assert "市外局番" in brotli.decompress(response.data).decode()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "phone/_card.html",
+        "email/_card.html",
+        "secret/_card.html",
+        "secret_auth/_card.html",
+        "daccount/_card.html",
+        "credentials/_card.html",
+        "cancel/_card.html",
+        "lines/_screen.html",
+        "email/_confirm_link.html",
+    ],
+)
+def test_a_step_no_card_knows_is_an_error_not_the_view_step(app, template):
+    from flask import render_template
+
+    from models import Member
+
+    with app.test_request_context(), db.database.connection_context():
+        member = Member.get(Member.login_id_key == "taro0001")
+        with pytest.raises(ValueError, match="unknown step 'veiw'"):
+            render_template(template, step="veiw", member=member)

@@ -20,7 +20,7 @@ def queue_in_request(app, to="taro@example.com", fail=False):
         try:
             with db.database.atomic():
                 Member.update(daytime_phone="0399999999").where(Member.id == 1).execute()
-                queue_mail(to, "件名", "email/test.txt", name="太郎")
+                queue_mail(to, "件名", "mail/test.txt", name="太郎")
                 if fail:
                     raise RuntimeError("the change failed")
         except RuntimeError:
@@ -37,7 +37,7 @@ def test_template(monkeypatch):
     def create_app(*args, **kwargs):
         made = original(*args, **kwargs)
         made.jinja_loader = ChoiceLoader(
-            [made.jinja_loader, DictLoader({"email/test.txt": TEMPLATE})]
+            [made.jinja_loader, DictLoader({"mail/test.txt": TEMPLATE})]
         )
         return made
 
@@ -73,7 +73,7 @@ def test_a_view_delivers_its_mail_once_the_response_is_closed(tmp_path, smtp, ap
     @app.post("/_test/notify")
     def notify():
         with db.database.atomic():
-            queue_mail("hanako@example.com", "お知らせ", "email/test.txt", name="花子")
+            queue_mail("hanako@example.com", "お知らせ", "mail/test.txt", name="花子")
         return "ok"
 
     app.config["WTF_CSRF_ENABLED"] = False

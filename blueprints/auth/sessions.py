@@ -13,13 +13,14 @@ from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import current_app, flash, g, request, session, url_for
 
 from assets import STATIC_ENDPOINTS
 from clock import utcnow
 from extensions import db
-from models import LoginSession, Member, Prepared
-from rendering import is_htmx
+from models import LoginSession, Member
+from prepared import Prepared
+from rendering import client_redirect, is_htmx
 
 SESSION_KEY = "sid"
 # last_seen_at is written at most once a minute, so idle expiry is exact to within a minute.
@@ -119,11 +120,7 @@ def redirect_to_login():
     """Send the visitor to /login, remembering where they were so they land back there."""
     if g.login_expired:
         flash("一定時間が経過したため、ログアウトしました。もう一度ログインしてください。")
-    target = url_for("auth.login", next=where_they_were())
-    if is_htmx():
-        # A fragment cannot show the login page: make the browser navigate to it.
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return client_redirect(url_for("auth.login", next=where_they_were()))
 
 
 def where_they_were() -> str:

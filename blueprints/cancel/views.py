@@ -1,19 +1,22 @@
 from flask import g, redirect, session, url_for
 
-from blueprints.auth.sessions import end_all_sessions, login_required
-from clock import utcnow
-from extensions import db
-from mail import queue_mail
-from models import Cancellation, Member, record_change
-from rendering import is_htmx, render
+from blueprints.auth.sessions import login_required
+from models import Member
+from rendering import client_redirect, render
 
 from . import bp
+from .changes import cancel_membership
 from .forms import CancelForm
 
 CARD = "cancel/_card.html"
 TITLE = "Webビリング一括解約"
 # Set in the (new, empty) session of the browser that just cancelled, so only it sees 完了.
 DONE_KEY = "cancel_done"
+
+
+def card_context(member: Member) -> dict:
+    """What the ⑪ card shows (only its button)."""
+    return {}
 
 
 def _card(step: str, form: CancelForm | None = None, status: int = 200, title: str = TITLE):
@@ -54,40 +57,16 @@ def confirm():
 @bp.post("")
 @login_required
 def cancel():
-    """[解約する]: in one transaction the membership is marked cancelled with its reason, the
-    notice is queued and every session of the member ends; this browser then sees 完了."""
+    """[解約する]: the membership ends (see changes.py); this browser then sees 完了, as a
+    whole new page: the header (name, ログアウト) belongs to the ended session."""
     form = CancelForm()
     if not form.validate():
         return _card("reason", form, 422)
-    member = g.member
-    now = utcnow()
-    with db.database.atomic():
-        # The condition makes a double submit (two tabs) cancel once.
-        if (
-            Member.update(cancelled_at=now)
-            .where((Member.id == member.id) & Member.cancelled_at.is_null())
-            .execute()
-        ):
-            Cancellation.create(member=member.id, reason=form.reason.data, cancelled_at=now)
-            record_change(member, "Webビリング一括解約", f"解約理由：{form.reason.data}")
-            if member.email:
-                queue_mail(
-                    member.email,
-                    "【WebBilling】Webビリング一括解約のお知らせ",
-                    "email/cancelled.txt",
-                    member=member,
-                    reason=form.reason.data,
-                    cancelled_at=now,
-                )
-        end_all_sessions(member)
+    cancel_membership(g.member, form.reason.data)
     session.clear()
     session[DONE_KEY] = True
     g.member = g.login = None
-    done_url = url_for("cancel.done")
-    if is_htmx():
-        # The header (name, ログアウト) belongs to the ended session: load a whole new page.
-        return "", 200, {"HX-Redirect": done_url}
-    return redirect(done_url, 303)
+    return client_redirect(url_for("cancel.done"))
 
 
 @bp.get("/done")

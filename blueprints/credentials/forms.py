@@ -46,8 +46,7 @@ class CredentialsForm(ChooseForm):
     """Every field of the three variants; `target` says which of them are in play.
 
     validate() checks what needs no database or hash: presence, the confirmations and the pure
-    rules of `rules.py`. The current values, history and uniqueness are the view's (they cost
-    argon2 time or database reads, and are only worth checking in a particular order).
+    rules of `rules.py`. The rest, in its order, is changes.change_credentials().
     """
 
     current_login_id = StringField("現在のログインID")
@@ -115,11 +114,7 @@ class CredentialsForm(ChooseForm):
                 rules.password_problems(self.new_password.data, self.other_login_id())
             )
             self._confirm(self.new_password, self.new_password_confirm)
-        return not self.has_errors()
-
-    def has_errors(self) -> bool:
-        # Not `self.errors`: WTForms caches that dict, and the view adds errors after validate().
-        return any(field.errors for field in self)
+        return not any(self[name].errors for name in self.fields_in_play)
 
     @staticmethod
     def _confirm(field, confirmation) -> None:

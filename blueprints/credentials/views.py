@@ -1,41 +1,27 @@
-from flask import flash, g, redirect, render_template, request, url_for
-from peewee import IntegrityError
+from flask import flash, g, render_template, request, url_for
 
-from blueprints.auth.login import check_member_secret
 from blueprints.auth.sessions import end_login_session, login_required
-from hashing import hash_secret
 from models import Member
-from rendering import is_htmx, render
+from rendering import client_redirect, completed, render
 
 from . import bp, rules
-from .change import (
-    is_locked,
-    login_id_taken,
-    older_password_hashes,
-    recent_login_ids,
-    store_change,
-)
+from .changes import Outcome, change_credentials
 from .forms import DONE_TITLES, ChooseForm, CredentialsForm
 
 CARD = "credentials/_card.html"
 TITLE = "ログインID/パスワード変更"
 SUBMIT_RULES = {"login_id": rules.LOGIN_ID_SUBMIT_RULES, "password": rules.PASSWORD_SUBMIT_RULES}
-WRONG_LOGIN_ID = "現在のログインIDが正しくありません。"
-WRONG_PASSWORD = "現在のログインパスワードが正しくありません。"
 LOCKED_OUT = "現在のログインパスワードを続けて誤ったため、ログアウトしました。"
+
+
+def card_context(member: Member) -> dict:
+    """What the ⑩ card shows, on 基本情報 and in each of its steps."""
+    return {"member": member, "submit_rules": SUBMIT_RULES, "done_titles": DONE_TITLES}
 
 
 def _card(step: str, form=None, status: int = 200, **context):
     return render(
-        CARD,
-        title=TITLE,
-        step=step,
-        form=form,
-        member=g.member,
-        status=status,
-        submit_rules=SUBMIT_RULES,
-        done_titles=DONE_TITLES,
-        **context,
+        CARD, title=TITLE, step=step, form=form, status=status, **card_context(g.member), **context
     )
 
 
@@ -77,70 +63,20 @@ def check(what: str):
 @bp.post("")
 @login_required
 def update():
-    """[更新]: every rule is checked (all failures shown at once), then the change is stored."""
-    member = g.member
-    form = CredentialsForm(member=member)
-    form.validate()
-    if form.target.errors:  # no choice or a tampered one: back to step 1
+    """[更新]: every check, all failures shown at once (changes.change_credentials)."""
+    form = CredentialsForm(member=g.member)
+    outcome = change_credentials(g.member, form)
+    if outcome is Outcome.NO_CHOICE:
         return _card("choose", form, 422)
-
-    current_ok = bool(form.current_password.data)
-    if form.value("current_login_id") and form.current_login_id.data.lower() != member.login_id_key:
-        form.current_login_id.errors.append(WRONG_LOGIN_ID)
-        current_ok = False
-    if form.current_password.data and not check_member_secret(
-        member, member.password_hash, form.current_password.data
-    ):
-        if is_locked(member):
-            return _locked_out()
-        form.current_password.errors.append(WRONG_PASSWORD)
-        current_ok = False
-    # History and uniqueness only once the current values are right, so that someone holding
-    # just a session cannot use them to learn old passwords or whose an ID is.
-    if current_ok:
-        _check_history_and_uniqueness(form, member)
-    if form.has_errors():
+    if outcome is Outcome.INVALID:
         return _card("edit", form, 422)
-
-    target = form.target.data
-    new_login_id = form.new_login_id.data if form.changes("login_id") else None
-    new_hash = hash_secret(form.new_password.data) if form.changes("password") else None
-    try:
-        store_change(member, target, new_login_id, new_hash)
-    except IntegrityError:  # another member took the same ID a moment ago
-        form.new_login_id.errors.append(rules.LOGIN_ID_TAKEN)
-        return _card("edit", form, 422)
-    if not is_htmx():
-        return redirect(url_for("credentials.done", target=target), 303)
-    g.member = Member.get_by_id(member.id)
-    return _card("done", target=target)
-
-
-def _check_history_and_uniqueness(form: CredentialsForm, member: Member) -> None:
-    if form.changes("login_id") and not form.new_login_id.errors:
-        if rules.login_id_reused(form.new_login_id.data, recent_login_ids(member)):
-            form.new_login_id.errors.append(rules.LOGIN_ID_REUSED)
-        elif login_id_taken(form.new_login_id.data, member):
-            form.new_login_id.errors.append(rules.LOGIN_ID_TAKEN)
-    if (
-        form.changes("password")
-        and not form.new_password.errors
-        and rules.password_reused(
-            form.new_password.data, form.current_password.data, older_password_hashes(member)
-        )
-    ):
-        form.new_password.errors.append(rules.PASSWORD_REUSED)
-
-
-def _locked_out():
-    """The current password was wrong once too often: the account is locked, this session ends
-    (the login page then refuses the member until the lock expires)."""
-    end_login_session()
-    flash(LOCKED_OUT)
-    target = url_for("auth.login")
-    if is_htmx():
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target, 303)
+    if outcome is Outcome.LOCKED_OUT:
+        # The account is locked now: this session ends, and the login page refuses the
+        # member until the lock expires.
+        end_login_session()
+        flash(LOCKED_OUT)
+        return client_redirect(url_for("auth.login"))
+    return completed("credentials.done", target=form.target.data)
 
 
 @bp.get("/done/<any(login_id, password, both):target>")

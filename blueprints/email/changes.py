@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from enum import Enum
 
 from flask import current_app, url_for
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
@@ -19,7 +20,8 @@ from clock import utcnow
 from extensions import db
 from hashing import hash_secret, verify_secret
 from mail import queue_mail
-from models import EmailChangeRequest, Member, Prepared, record_change
+from models import EmailChangeRequest, Member, record_change
+from prepared import Prepared
 
 from .rules import mask_email
 
@@ -27,6 +29,68 @@ TOKEN_SALT = "email-change-confirm"
 MAX_WRONG_ANSWERS = 5
 LINK_SUBJECT = "【WebBilling】お申し込みURLのご連絡"
 NOTICE_SUBJECT = "【WebBilling】連絡先メールアドレス変更のお知らせ"
+
+
+class DeadLink(Enum):
+    """Why a mailed link cannot be used, and what its page says: the status (404 for a link we
+    never issued or whose row is gone, 410 Gone for one we issued that can no longer be used),
+    the title and the text ({hours} and {max_tries} filled in). The names are the request's
+    statuses, plus `forged`, `expired` and `closed` (membership cancelled)."""
+
+    forged = (
+        404,
+        "URLが正しくありません",
+        "このURLは正しくありません。メールに記載のURLが途中で切れていないかご確認のうえ、"
+        "URL全体を開いてください。",
+        "解決しない場合は、ログインして基本情報の連絡先メールアドレス［変更］から、"
+        "もう一度お手続きをお願いいたします。",
+    )
+    expired = (
+        410,
+        "URLの有効期限切れ",
+        "このURLは有効期限（{hours}時間）が切れています。",
+        "お手数ですが、ログインして基本情報の連絡先メールアドレス［変更］から、もう一度お手続きを"
+        "お願いいたします（お手続き中の変更があれば、確認メールを再送できます）。",
+    )
+    used = (
+        410,
+        "お手続き済みのURLです",
+        "このURLのお手続きはすでに完了しています。同じURLは一度しか使えません。",
+        "ご登録内容は、ログインして基本情報でご確認いただけます。",
+    )
+    replaced = (
+        410,
+        "新しいお申し込みにより無効になったURLです",
+        "このURLより後に、連絡先メールアドレス登録/変更のお申し込み（または確認メールの再送）が"
+        "あったため、このURLは使えなくなりました。",
+        "最後にお送りしたメールのURLを開いてください。",
+    )
+    killed = (
+        410,
+        "無効になったURLです",
+        "秘密の質問の回答を{max_tries}回誤ったため、このURLは使えなくなりました。",
+        "お手数ですが、ログインして基本情報の連絡先メールアドレス［変更］から、もう一度お手続きを"
+        "お願いいたします。",
+    )
+    cancelled = (
+        410,
+        "取り消されたお申し込みのURLです",
+        "このお申し込みは取り消されたため、このURLは使えません。",
+        "変更をご希望の場合は、ログインして基本情報の連絡先メールアドレス［変更］から、"
+        "もう一度お手続きをお願いいたします。",
+    )
+    closed = (
+        410,
+        "お手続きできません",
+        "Webビリングは解約済みのため、このお手続きはできません。",
+    )
+
+    def __init__(self, status: int, title: str, *paragraphs: str):
+        self.status, self.title = status, title
+        self.paragraphs = paragraphs
+
+    def text(self) -> list[str]:
+        return [p.format(hours=valid_hours(), max_tries=MAX_WRONG_ANSWERS) for p in self.paragraphs]
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -74,13 +138,6 @@ def _replace_pending(member_id: int) -> None:
     ).execute()
 
 
-def _lock_member(member_id: int) -> None:
-    """Serialise one member's requests, so two sent at once cannot both stay pending.
-    SQLite's BEGIN IMMEDIATE already does; PostgreSQL needs the member's row locked."""
-    if db.database.for_update:
-        Member.select(Member.id).where(Member.id == member_id).for_update().get()
-
-
 def _new_request(member: Member, new_email: str, question: str, answer_hash: str):
     """Replace any pending request with a new one and mail its link (in the caller's
     transaction, which has locked the member)."""
@@ -97,7 +154,7 @@ def _new_request(member: Member, new_email: str, question: str, answer_hash: str
     queue_mail(
         new_email,
         LINK_SUBJECT,
-        "email/confirm_link.txt",
+        "mail/confirm_link.txt",
         url=confirm_url(change),
         hours=valid_hours(),
         expires_at=change.expires_at,
@@ -110,7 +167,7 @@ def request_email_change(member: Member, new_email: str, question: str, answer: 
     The member's address does not change until the link is used."""
     answer_hash = hash_secret(answer)  # slow: outside the transaction
     with db.database.atomic():
-        _lock_member(member.id)
+        Member.lock(member.id)  # two requests at once cannot both stay pending
         change = _new_request(member, new_email, question, answer_hash)
         record_change(
             member, "連絡先メールアドレス変更受付", f"{mask_email(new_email)} 宛に確認メールを送信"
@@ -122,7 +179,7 @@ def resend_email_change(member: Member) -> EmailChangeRequest | None:
     """Send the link again as a new request with a fresh validity, so the old link (maybe
     expired, maybe lost) stops working. None if nothing is pending."""
     with db.database.atomic():
-        _lock_member(member.id)
+        Member.lock(member.id)  # two requests at once cannot both stay pending
         old = pending_change(member.id)
         if old is None:
             return None
@@ -150,10 +207,9 @@ def cancel_email_change(member: Member) -> bool:
     return bool(cancelled)
 
 
-def open_link(token: str) -> tuple[EmailChangeRequest | None, str | None]:
-    """The request a link names and what stops it being used, if anything:
-    "forged", "expired", "used", "replaced", "killed", "cancelled" or "closed" (membership
-    cancelled). Reads only: opening a link changes nothing."""
+def open_link(token: str) -> tuple[EmailChangeRequest | None, DeadLink | None]:
+    """The request a link names and what stops it being used, if anything. Reads only:
+    opening a link changes nothing."""
     expired = False
     try:
         change_id = _serializer().loads(token, max_age=valid_hours() * 3600)
@@ -163,11 +219,11 @@ def open_link(token: str) -> tuple[EmailChangeRequest | None, str | None]:
         try:
             change_id = _serializer().load_payload(error.payload)
         except BadData:
-            return None, "forged"
+            return None, DeadLink.forged
     except BadData:
-        return None, "forged"
+        return None, DeadLink.forged
     if not isinstance(change_id, int):
-        return None, "forged"
+        return None, DeadLink.forged
     change = (
         EmailChangeRequest.select(EmailChangeRequest, Member)
         .join(Member)
@@ -175,24 +231,24 @@ def open_link(token: str) -> tuple[EmailChangeRequest | None, str | None]:
         .first()
     )
     if change is None:
-        return None, "forged"
+        return None, DeadLink.forged
     return change, _problem(change, expired)
 
 
-def _problem(change: EmailChangeRequest, expired: bool = False) -> str | None:
+def _problem(change: EmailChangeRequest, expired: bool = False) -> DeadLink | None:
     if change.status != "pending":
-        return change.status
+        return DeadLink[change.status]
     if expired or change.expires_at <= utcnow():
-        return "expired"
+        return DeadLink.expired
     if change.member.is_cancelled:
-        return "closed"
+        return DeadLink.closed
     return None
 
 
 def confirm_email_change(change: EmailChangeRequest, question: str, answer: str):
     """本登録: with the question AND answer given when applying (exactly as typed), make the
-    address and the secret Q/A the member's, once. Returns (outcome, tries_left): outcome
-    None on success, "wrong" for a wrong pair, or the problem that now stops the link."""
+    address and the secret Q/A the member's, once. Returns (problem, tries_left): (None, 0)
+    done; (None, n) a wrong pair with n tries left; (problem, 0) the link is dead now."""
     right = verify_secret(change.secret_answer_hash, answer)  # slow: outside the transaction
     right = right and question == change.secret_question
     now = utcnow()
@@ -226,7 +282,7 @@ def confirm_email_change(change: EmailChangeRequest, question: str, answer: str)
             queue_mail(
                 member.email,
                 NOTICE_SUBJECT,
-                "email/changed_notice.txt",
+                "mail/changed_notice.txt",
                 changed_at=now,
                 new_email=mask_email(change.new_email),
             )
@@ -250,5 +306,5 @@ def _count_wrong_answer(change: EmailChangeRequest):
             "連絡先メールアドレス変更無効",
             "秘密の質問の回答を5回誤り、URLを無効化",
         )
-        return "killed", 0
-    return "wrong", MAX_WRONG_ANSWERS - fresh.failed_attempts
+        return DeadLink.killed, 0
+    return None, MAX_WRONG_ANSWERS - fresh.failed_attempts

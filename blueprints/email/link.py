@@ -1,43 +1,23 @@
 """The page the mailed link opens (no login): 連絡先メールアドレス登録/変更 確定."""
 
-from flask import redirect, url_for
-
 import ratelimit
-from rendering import is_htmx, render
+from rendering import completed, render
 
 from . import bp
-from .changes import MAX_WRONG_ANSWERS, confirm_email_change, open_link
+from .changes import MAX_WRONG_ANSWERS, DeadLink, confirm_email_change, open_link
 from .forms import LinkAnswerForm
 
 FRAGMENT = "email/_confirm_link.html"
 TITLE = "連絡先メールアドレス登録/変更 確定"
 DONE_TITLE = "連絡先メールアドレス登録/変更 完了"
-# What each dead link shows, and its status: 404 for a link we never issued (or for a row
-# that no longer exists), 410 Gone for one we did issue that can no longer be used.
-PROBLEMS = {
-    "forged": ("URLが正しくありません", 404),
-    "expired": ("URLの有効期限切れ", 410),
-    "used": ("お手続き済みのURLです", 410),
-    "replaced": ("新しいお申し込みにより無効になったURLです", 410),
-    "killed": ("無効になったURLです", 410),
-    "cancelled": ("取り消されたお申し込みのURLです", 410),
-    "closed": ("お手続きできません", 410),
-}
-
 
 # Per client: a public page whose only secret is the token in its URL.
 link_limit = ratelimit.limit("EMAIL_LINK_RATE_LIMIT", "email-link")
 
 
-def _problem_page(problem: str):
-    title, status = PROBLEMS[problem]
+def _problem_page(problem: DeadLink):
     return render(
-        FRAGMENT,
-        title=title,
-        step="problem",
-        problem=problem,
-        max_tries=MAX_WRONG_ANSWERS,
-        status=status,
+        FRAGMENT, title=problem.title, step="problem", problem=problem, status=problem.status
     )
 
 
@@ -49,7 +29,6 @@ def _form_page(token: str, form: LinkAnswerForm, status: int = 200, tries_left=N
         form=form,
         token=token,
         tries_left=tries_left,
-        max_tries=MAX_WRONG_ANSWERS,
         status=status,
     )
 
@@ -75,18 +54,16 @@ def confirm_link_answer(token: str):
     form = LinkAnswerForm()
     if not form.validate():
         return _form_page(token, form, 422)
-    outcome, tries_left = confirm_email_change(
+    problem, tries_left = confirm_email_change(
         change, form.secret_question.data, form.secret_answer.data
     )
-    if outcome == "wrong":
+    if problem:
+        return _problem_page(problem)
+    if tries_left:
         form.form_errors.append("秘密の質問または秘密の質問の回答が正しくありません。")
         form.secret_answer.data = ""  # a wrong secret is not shown back
         return _form_page(token, form, 422, tries_left)
-    if outcome:
-        return _problem_page(outcome)
-    if not is_htmx():
-        return redirect(url_for("email.confirmed"), 303)
-    return render(FRAGMENT, title=DONE_TITLE, step="done")
+    return completed("email.confirmed")
 
 
 @bp.get("/email/done")

@@ -2,7 +2,8 @@ from flask import flash, g, redirect, url_for
 
 import ratelimit
 from blueprints.auth.sessions import login_required
-from rendering import is_htmx, render
+from models import Member
+from rendering import completed, is_htmx, render
 
 from . import bp
 from .changes import (
@@ -18,22 +19,15 @@ CARD = "email/_card.html"
 TITLE = "連絡先メールアドレス変更"
 
 
-@bp.app_template_global()
-def pending_email_change(member):
-    """For the ⑥ card wherever it is shown (基本情報 includes it without asking us)."""
-    return pending_change(member.id)
+def card_context(member: Member) -> dict:
+    """What the ⑥ card shows, on 基本情報 and in each of its steps: the address, and the change
+    waiting for its mailed link, if any."""
+    return {"member": member, "pending": pending_change(member.id), "hours": valid_hours()}
 
 
 def _card(step: str, form: EmailChangeForm | None = None, status: int = 200, **context):
     return render(
-        CARD,
-        title=TITLE,
-        step=step,
-        form=form,
-        member=g.member,
-        hours=valid_hours(),
-        status=status,
-        **context,
+        CARD, title=TITLE, step=step, form=form, status=status, **card_context(g.member), **context
     )
 
 
@@ -89,9 +83,7 @@ def apply():
     if not form.validate():
         return _card("edit", form, 422)
     request_email_change(g.member, form.address, form.secret_question.data, form.secret_answer.data)
-    if not is_htmx():
-        return redirect(url_for("email.sent"), 303)
-    return _card("sent")
+    return completed("email.sent")
 
 
 @bp.get("/account/email/sent")
@@ -110,9 +102,7 @@ def resend():
     """Send the link again (a new link; the previous one stops working)."""
     if resend_email_change(g.member) is None:
         return _card("view", notice="お手続き中の変更はありません。")
-    if not is_htmx():
-        return redirect(url_for("email.sent"), 303)
-    return _card("sent")
+    return completed("email.sent")
 
 
 @bp.post("/account/email/cancel")

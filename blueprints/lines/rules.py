@@ -1,9 +1,5 @@
-"""Which lines a member may add or cancel (SPEC §2.5), apart from HTTP.
-
-The small functions at the top decide; `review()` fetches what they decide on (a handful of
-queries whatever the number of lines) and runs them over a whole requested change. The same
-`review()` runs when a line is staged, on the confirm step and again inside the final POST's
-transaction, so a tampered hidden field meets exactly the rules a typed number meets.
+"""Which lines a member may add or cancel (SPEC §2.5): pure functions, no database, no HTTP.
+changes.review() fetches what they decide on and runs them over a whole requested change.
 """
 
 from __future__ import annotations
@@ -11,8 +7,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from extensions import db
-from models import Company, LineRecord, Member, MemberLine, Prepared
+from models import LineRecord
 from phones import any_number, display
 
 MAX_LINES = 200
@@ -166,103 +161,3 @@ class LineChange:
     @property
     def ok(self) -> bool:
         return not (self.error or self.cancel_error or any(s.error for s in self.staged))
-
-
-# Asked on every view of 基本情報 (the ⑦ card), hence prepared.
-_member_lines = Prepared(
-    lambda member_id: (
-        MemberLine.select(MemberLine.id, LineRecord, Company)
-        .join(LineRecord)
-        .join(Company)
-        .where(MemberLine.member == member_id)
-        .order_by(Company.name, LineRecord.number)
-    ),
-    int,
-)
-
-
-def registered_lines(member_id: int) -> list[Registered]:
-    """The member's lines by company and number, each representative with its group's lines."""
-    rows = [Registered(row.id, row.line) for row in _member_lines(member_id)]
-    reps = {group_of(r.line): r for r in rows if r.line.representative_number == r.line.number}
-    if reps:
-        numbers = {number for _, number in reps}
-        for line in (
-            LineRecord.select()
-            .where(
-                LineRecord.representative_number.in_(numbers)
-                & (LineRecord.number != LineRecord.representative_number)
-            )
-            .order_by(LineRecord.number)
-        ):
-            if group_of(line) in reps:
-                reps[group_of(line)].group.append(line)
-    return rows
-
-
-def company_names() -> dict[int, str]:
-    return dict(Company.select(Company.id, Company.name).order_by(Company.name).tuples())
-
-
-def review(
-    member: Member, staged: list[Staged], cancel_ids: set[int], *, complete: bool = False
-) -> LineChange:
-    """Check every staged line and the cancellations against the registry and the member's
-    lines. `complete` adds the rules about the change as a whole (the confirm and final steps).
-
-    Counting: each registered line is one line, a representative too, however large its group
-    (its group's lines are not registered themselves). Lines ticked for cancellation free their
-    place, so with 200 lines one can be cancelled and another added in the same change.
-    """
-    registered = registered_lines(member.id)
-    change = LineChange(registered, staged, cancel_ids)
-    companies = company_names()
-    records = _records({(s.company_id, s.number) for s in staged})
-    representatives = _records({group_of(r) for r in records.values() if is_group_member(r)})
-    registered_ids = {r.line.id for r in registered}
-    groups = {group_of(r.line) for r in registered if not is_group_member(r.line)} - {None}
-    own_ids = {r.id for r in registered}
-    room = MAX_LINES - len(registered) + len(cancel_ids & own_ids)
-    staged_ids: set[int] = set()
-    for line in staged:
-        line.company = companies.get(line.company_id, "")
-        line.record = records.get((line.company_id, line.number))
-        if line.company_id not in companies or any_number(line.number) is None:
-            line.error = MALFORMED
-            continue
-        rep = line.record and representatives.get(group_of(line.record))
-        line.error = addition_problem(
-            line.record, member.customer_name, registered_ids, staged_ids, groups, rep
-        )
-        if line.error is None and room <= 0:
-            line.error = f"{OVER_LIMIT}（登録済み {len(registered)}回線）"
-        if line.error is None:
-            room -= 1
-            staged_ids.add(line.record.id)
-            if group_of(line.record):
-                groups.add(group_of(line.record))
-    if cancel_ids - own_ids:
-        change.cancel_error = UNKNOWN_CANCEL
-    if complete:
-        change.cancel_error = change.cancel_error or cancel_problem(
-            len(registered), len(cancel_ids & own_ids), len(staged)
-        )
-        if not staged and not cancel_ids:
-            change.error = NOTHING
-    return change
-
-
-def _records(keys: set[tuple[int | None, str] | None]) -> dict[tuple[int, str], LineRecord]:
-    """Registry lines by (company id, number), in one query."""
-    numbers = {number for key in keys if key for _, number in [key]}
-    if not numbers:
-        return {}
-    found = LineRecord.select().where(LineRecord.number.in_(numbers))
-    return {(r.company_id, r.number): r for r in found if (r.company_id, r.number) in keys}
-
-
-def lock_member(member_id: int) -> None:
-    """Serialise concurrent changes of one member's lines (the 200-line count): PostgreSQL
-    locks the member's row; SQLite's BEGIN IMMEDIATE already holds the database's write lock."""
-    if db.database.for_update:
-        Member.select(Member.id).where(Member.id == member_id).for_update().execute()

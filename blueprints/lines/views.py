@@ -1,21 +1,13 @@
-from flask import g, redirect, request, url_for
+from flask import g, request
 
 from blueprints.auth.sessions import login_required
-from extensions import db
-from models import MemberLine, record_change
-from rendering import is_htmx, render
+from models import Member
+from rendering import completed, is_htmx, render
 
 from . import bp
+from .changes import change_lines, company_names, registered_lines, review
 from .forms import AddLineForm
-from .rules import (
-    LineChange,
-    company_names,
-    lock_member,
-    parse_ids,
-    parse_staged,
-    registered_lines,
-    review,
-)
+from .rules import LineChange, parse_ids, parse_staged
 
 SCREEN = "lines/_screen.html"
 STAGE = "lines/_stage.html"
@@ -24,10 +16,10 @@ TITLE = "Webビリング対象回線変更"
 MAX_STAGED = 250
 
 
-@bp.app_template_global()
-def billed_lines(member):
-    """The ⑦ item's list on 基本情報 (each representative with its group's lines)."""
-    return registered_lines(member.id)
+def card_context(member: Member) -> dict:
+    """What the ⑦ card on 基本情報 shows: the registered lines, each representative with its
+    group's lines."""
+    return {"billed": registered_lines(member.id)}
 
 
 def _requested() -> tuple[AddLineForm, list, set[int]]:
@@ -108,36 +100,12 @@ def confirm():
 @bp.post("")
 @login_required
 def update():
-    """[登録する]: check everything again inside the transaction that stores it."""
+    """[登録する]: everything is checked again inside the transaction that stores it."""
     form, staged, cancel = _requested()
-    member = g.member
-    with db.database.atomic():
-        lock_member(member.id)
-        change = review(member, staged, cancel, complete=True)
-        if change.ok:
-            _apply(member, change)
+    change = change_lines(g.member, staged, cancel)
     if not change.ok:
         return _screen("edit", form, change, 422)
-    if not is_htmx():
-        return redirect(url_for("lines.done"), 303)
-    return _screen("done", form, change, title=f"{TITLE}完了")
-
-
-def _apply(member, change: LineChange) -> None:
-    if change.staged:
-        MemberLine.insert_many(
-            [{"member": member.id, "line": s.record.id} for s in change.staged]
-        ).execute()
-    cancelled = change.cancelled
-    if cancelled:
-        MemberLine.delete().where(
-            (MemberLine.member == member.id) & MemberLine.id.in_([r.id for r in cancelled])
-        ).execute()
-    # 変更履歴: one row per line, the number masked like every other history entry.
-    for s in change.staged:
-        record_change(member, "対象回線追加", f"{s.company} 末尾 {s.number[-4:]}")
-    for r in cancelled:
-        record_change(member, "対象回線解約", f"{r.line.company.name} 末尾 {r.line.number[-4:]}")
+    return completed("lines.done")
 
 
 @bp.get("/done")

@@ -1,19 +1,24 @@
-from flask import g, redirect, url_for
+from flask import g
 
 from blueprints.auth.sessions import login_required
-from extensions import db
-from models import Member, record_change
-from rendering import is_htmx, render
+from models import Member
+from rendering import completed, render
 
 from . import bp
+from .changes import change_phone
 from .forms import PhoneForm
 
 CARD = "phone/_card.html"
 TITLE = "ご連絡先電話番号変更"
 
 
+def card_context(member: Member) -> dict:
+    """What the ④ card shows, on 基本情報 and in each of its steps."""
+    return {"member": member}
+
+
 def _card(step: str, form: PhoneForm | None = None, status: int = 200):
-    return render(CARD, title=TITLE, step=step, form=form, member=g.member, status=status)
+    return render(CARD, title=TITLE, step=step, form=form, status=status, **card_context(g.member))
 
 
 @bp.get("/card")
@@ -49,13 +54,8 @@ def update():
     form = PhoneForm(current=g.member.daytime_phone)
     if not form.validate():
         return _card("edit", form, 422)
-    with db.database.atomic():
-        Member.update(daytime_phone=form.digits).where(Member.id == g.member.id).execute()
-        record_change(g.member, "日中のご連絡先電話番号", f"末尾 {form.digits[-4:]} に変更")
-    if not is_htmx():
-        return redirect(url_for("phone.done"), 303)
-    g.member.daytime_phone = form.digits
-    return _card("done")
+    change_phone(g.member, form.digits)
+    return completed("phone.done")
 
 
 @bp.get("/done")

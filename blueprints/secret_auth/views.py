@@ -1,19 +1,24 @@
-from flask import g, redirect, url_for
+from flask import g
 
 from blueprints.auth.sessions import login_required
-from extensions import db
-from models import Member, record_change
-from rendering import is_htmx, render
+from models import Member
+from rendering import completed, render
 
 from . import bp
+from .changes import set_secret_auth
 from .forms import SecretAuthForm
 
 CARD = "secret_auth/_card.html"
 TITLE = "秘密の質問による認証設定"
 
 
+def card_context(member: Member) -> dict:
+    """What the ⑧ card shows, on 基本情報 and in each of its steps."""
+    return {"member": member}
+
+
 def _card(step: str, form: SecretAuthForm | None = None, status: int = 200):
-    return render(CARD, title=TITLE, step=step, form=form, member=g.member, status=status)
+    return render(CARD, title=TITLE, step=step, form=form, status=status, **card_context(g.member))
 
 
 @bp.get("/card")
@@ -50,13 +55,8 @@ def update():
     form = SecretAuthForm(member=g.member)
     if not form.validate():
         return _card("edit", form, 422)
-    with db.database.atomic():
-        Member.update(secret_auth_enabled=form.enabled).where(Member.id == g.member.id).execute()
-        record_change(g.member, TITLE, "設定する" if form.enabled else "設定しない")
-    if not is_htmx():
-        return redirect(url_for("secret_auth.done"), 303)
-    g.member.secret_auth_enabled = form.enabled
-    return _card("done")
+    set_secret_auth(g.member, form.enabled)
+    return completed("secret_auth.done")
 
 
 @bp.get("/done")

@@ -1,0 +1,15 @@
+"""The secret question and answer, written (the answer only as its argon2id hash)."""
+
+from extensions import db
+from hashing import hash_secret
+from models import Member, record_change
+
+
+def change_secret(member: Member, question: str, answer: str) -> None:
+    answer_hash = hash_secret(answer)  # slow: outside the transaction
+    with db.database.atomic():
+        Member.update(secret_question=question, secret_answer_hash=answer_hash).where(
+            Member.id == member.id
+        ).execute()
+        record_change(member, "秘密の質問と回答", "秘密の質問と回答を変更")
+    member.secret_question, member.secret_answer_hash = question, answer_hash

@@ -1,0 +1,14 @@
+"""The secret-question login setting, written."""
+
+from extensions import db
+from models import Member, record_change
+
+from .forms import LABELS
+
+
+def set_secret_auth(member: Member, enabled: bool) -> None:
+    """Turn 秘密の質問による認証 on or off, with its 変更履歴 row; `member` then shows it."""
+    with db.database.atomic():
+        Member.update(secret_auth_enabled=enabled).where(Member.id == member.id).execute()
+        record_change(member, "秘密の質問による認証設定", LABELS["on" if enabled else "off"])
+    member.secret_auth_enabled = enabled
