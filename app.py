@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import assets
 import cli
+import migrations
 import phones
 import ratelimit
 from clock import format_jst
@@ -69,6 +70,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config["DATABASE"] = open_database(app.config["DATABASE_URL"])
 
     db.init_app(app)
+    migrations.refuse_newer(db.database)
     csrf.init_app(app)
     mail.init_app(app)
     ratelimit.init_app(app)

@@ -12,7 +12,8 @@ from flask.cli import with_appcontext
 from blueprints.lines.registry import import_lines, store_registry_rows
 from extensions import db
 from hashing import hash_secret
-from models import MODELS, Company, CredentialHistory, LineRecord, Member, MemberLine
+from migrations import SchemaError, upgrade
+from models import Company, CredentialHistory, LineRecord, Member, MemberLine
 
 DEMO_PASSWORD = "Webbill#2024"
 DEMO_MEMBERS = (
@@ -59,18 +60,25 @@ def register(app: Flask) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the tables (existing ones are kept)."""
-    with db.database.connection_context():
-        db.database.create_tables(MODELS)
-    click.echo("データベースを初期化しました。")
+    """Create the database, or upgrade it to this release's schema keeping every row."""
+    try:
+        before, after = upgrade(db.database)
+    except SchemaError as error:
+        raise click.ClickException(str(error)) from error
+    if before is None:
+        click.echo(f"データベースを作成しました（スキーマ {after}）。")
+    elif before < after:
+        click.echo(f"データベースを更新しました（スキーマ {before} → {after}）。")
+    else:
+        click.echo(f"データベースは最新です（スキーマ {after}）。")
 
 
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
     """Add the demo members and registry lines; running it again changes nothing."""
+    upgrade(db.database)
     with db.database.connection_context(), db.database.atomic():
-        db.database.create_tables(MODELS)
         store_registry_rows(DEMO_REGISTRY)
         for spec in DEMO_MEMBERS:
             if Member.get_or_none(Member.login_id_key == spec["login_id"]) is None:

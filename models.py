@@ -161,7 +161,14 @@ class OutboxMail(db.Model):
     claimed_until = DateTimeField(null=True)
 
 
+class SchemaVersion(db.Model):
+    """One row: the schema version this database is at (see migrations.py)."""
+
+    version = IntegerField()
+
+
 MODELS = [
+    SchemaVersion,
     Member,
     LoginSession,
     CredentialHistory,

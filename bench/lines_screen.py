@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from extensions import db  # noqa: E402
+from migrations import upgrade  # noqa: E402
 from models import MODELS, Company, LineRecord, Member, MemberLine  # noqa: E402
 
 HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/account/lines"}
@@ -41,7 +42,7 @@ def build(tmp: str):
     )
     with db.database.connection_context():
         db.database.drop_tables(MODELS, safe=True, cascade=db.database.for_update)
-        db.database.create_tables(MODELS)
+        upgrade(db.database)
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
     with db.database.connection_context(), db.database.atomic():
         member = Member.get(Member.login_id_key == "taro0001")

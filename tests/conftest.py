@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 
 from app import create_app
 from extensions import db
+from migrations import upgrade
 from models import MODELS
 
 from .live import free_port
@@ -38,7 +39,7 @@ def app(tmp_path):
     app = make_app(tmp_path)
     with db.database.connection_context():
         db.database.drop_tables(MODELS, safe=True, cascade=bool(TEST_DATABASE_URL))
-        db.database.create_tables(MODELS)
+        upgrade(db.database)
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     yield app

@@ -111,11 +111,12 @@ def test_member_without_contact_address_gets_no_mail(client):
 def test_the_notice_is_delivered_after_the_commit(tmp_path, smtp):
     app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     from extensions import db
+    from migrations import upgrade
     from models import MODELS
 
     with db.database.connection_context():
         db.database.drop_tables(MODELS, safe=True, cascade=bool(TEST_DATABASE_URL))
-        db.database.create_tables(MODELS)
+        upgrade(db.database)
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
     client = app.test_client()
     log_in(client)

@@ -1,0 +1,84 @@
+"""Schema versions, and the one way to reach the latest: `flask --app app init-db`.
+
+Version 1 is the schema of the first release (commit 8894110, which had no version table).
+Each later version is one function in MIGRATIONS, written with playhouse.migrate and applied in
+order. A new database is created from the current models and stamped with the latest version;
+tests/test_migrations.py proves that upgrading a database the first release wrote gives the
+same schema, with every row kept. Every schema change adds a migration here and extends that
+test.
+
+An upgrade runs in one transaction (SQLite and PostgreSQL both have transactional DDL), so it
+commits whole or not at all. On SQLite, foreign keys are off while it runs — a table that
+playhouse.migrate rebuilds must not cascade deletes to its children — and are checked before
+it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from peewee import Database, OperationalError, SqliteDatabase
+from playhouse.migrate import SchemaMigrator
+
+from models import MODELS, SchemaVersion
+
+# version → the function that brings version - 1 up to it.
+MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {}
+LATEST = 1 + len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    pass
+
+
+def current_version(database: Database) -> int | None:
+    """The schema version of `database`; None for an empty one."""
+    tables = set(database.get_tables())
+    if SchemaVersion._meta.table_name in tables:
+        return SchemaVersion.select(SchemaVersion.version).scalar()
+    return 1 if "member" in tables else None
+
+
+def refuse_newer(database: Database) -> None:
+    """Code older than the database it is given must not run on it (a rolled-back release
+    would misread or damage what the newer one wrote). A database that cannot be reached yet
+    is not refused here: /healthz reports it."""
+    try:
+        with database.connection_context():
+            version = current_version(database)
+    except OperationalError:
+        return
+    if version is not None and version > LATEST:
+        raise SchemaError(
+            f"The database is at schema version {version}, newer than this code ({LATEST}): "
+            "run the release that wrote it."
+        )
+
+
+def upgrade(database: Database) -> tuple[int | None, int]:
+    """Create or upgrade the schema; returns (version before, version after)."""
+    refuse_newer(database)
+    with database.connection_context():
+        sqlite = isinstance(getattr(database, "obj", database), SqliteDatabase)  # (a Proxy)
+        if sqlite:
+            database.pragma("foreign_keys", 0)
+        try:
+            with database.atomic():
+                before = current_version(database)
+                if before is None:
+                    database.create_tables(MODELS)
+                    SchemaVersion.create(version=LATEST)
+                    return None, LATEST
+                migrator = SchemaMigrator.from_database(database)
+                for version in range(before + 1, LATEST + 1):
+                    MIGRATIONS[version](migrator)
+                if before < LATEST or not SchemaVersion.table_exists():
+                    database.create_tables([SchemaVersion])  # the first release had none
+                    SchemaVersion.delete().execute()
+                    SchemaVersion.create(version=LATEST)
+                if sqlite and database.execute_sql("PRAGMA foreign_key_check").fetchall():
+                    raise SchemaError("The upgrade would leave rows without their parent.")
+                return before, LATEST
+        finally:
+            if sqlite:
+                database.pragma("foreign_keys", 1)
