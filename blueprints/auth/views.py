@@ -36,16 +36,8 @@ def login():
             form.form_errors.append(FAILED)
         elif member.is_cancelled:
             form.form_errors.append(CANCELLED)
-        elif member.secret_auth_enabled and member.secret_answer_hash:
-            session.clear()
-            session[PENDING_KEY] = {
-                "member": member.id,
-                "at": utcnow().isoformat(),
-                "next": safe_next(form.next.data or ""),
-            }
-            return redirect(url_for("auth.login_secret"), 303)
         else:
-            return _logged_in(member, form.next.data)
+            return begin_login(member, form.next.data)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/login.html", form=form), status
 
@@ -77,6 +69,21 @@ def logout():
     end_login_session()
     flash("ログアウトしました。")
     return redirect(url_for("auth.login"), 303)
+
+
+def begin_login(member: Member, next_url: str | None):
+    """A member has proved who they are (ID and password, or a linked d-account): the secret
+    question comes next when they have it on, else they are logged in. Every way of logging in
+    goes through here."""
+    if member.secret_auth_enabled and member.secret_answer_hash:
+        session.clear()
+        session[PENDING_KEY] = {
+            "member": member.id,
+            "at": utcnow().isoformat(),
+            "next": safe_next(next_url or ""),
+        }
+        return redirect(url_for("auth.login_secret"), 303)
+    return _logged_in(member, next_url)
 
 
 def _logged_in(member: Member, next_url: str | None):
