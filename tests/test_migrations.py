@@ -159,7 +159,11 @@ def test_code_older_than_the_database_refuses_to_start_and_to_upgrade(tmp_path):
     init_db(app)
     with db.database.connection_context():
         SchemaVersion.update(version=LATEST + 1).execute()
-    result = init_db(app)
-    assert result.exit_code != 0 and f"newer than this code ({LATEST})" in result.output
-    with pytest.raises(SchemaError, match=f"schema version {LATEST + 1}"):
-        make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"])
+    try:
+        result = init_db(app)
+        assert result.exit_code != 0 and f"newer than this code ({LATEST})" in result.output
+        with pytest.raises(SchemaError, match=f"schema version {LATEST + 1}"):
+            make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"])
+    finally:  # the PostgreSQL test database is shared by the tests that follow
+        with db.database.connection_context():
+            SchemaVersion.update(version=LATEST).execute()
