@@ -201,11 +201,14 @@ def test_healthz_answers_503_when_the_schema_is_not_the_codes(app, client, monke
     )
     monkeypatch.undo()
     in_db(lambda: SchemaVersion.update(version=migrations.LATEST + 1).execute())
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.get_data(as_text=True) == (
-        f"schema {migrations.LATEST + 1}, code {migrations.LATEST}\n"
-    )
+    try:
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.get_data(as_text=True) == (
+            f"schema {migrations.LATEST + 1}, code {migrations.LATEST}\n"
+        )
+    finally:  # the PostgreSQL test database is shared by the tests that follow
+        in_db(lambda: SchemaVersion.update(version=migrations.LATEST).execute())
 
 
 # ---- the request id -------------------------------------------------------------------
