@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import http.client
 import re
+import shutil
 import sqlite3
 import subprocess
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -99,6 +101,7 @@ def test_a_backup_taken_during_writes_is_whole_and_holds_every_change_committed_
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("PRAGMA foreign_key_check").fetchall() == []
         details = [d for (d,) in copy.execute("SELECT detail FROM changehistory ORDER BY id")]
+        phones = dict(copy.execute("SELECT login_id, daytime_phone FROM member"))
         # A snapshot: each member's number is the one its newest history row names.
         for phone, newest in copy.execute(
             "SELECT daytime_phone, (SELECT detail FROM changehistory h WHERE h.member_id = m.id"
@@ -108,6 +111,23 @@ def test_a_backup_taken_during_writes_is_whole_and_holds_every_change_committed_
     for number in committed_before:
         assert sum(d.endswith(f"{number[-4:]} に変更") for d in details) == 1, number
     assert len(details) < len(acknowledged)  # taken before the writes stopped
+
+    # Restored as the README says (the database and its -wal/-shm moved aside, the backup
+    # copied in), it is served: the member finds the number the backup holds.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, database)
+    flask(env, "init-db")
+    again = start("app:create_app()", env)
+    try:
+        member = Browser(again.url)
+        assert member.log_in() == 303
+        page = member.get("/account")[1]
+    finally:
+        again.terminate()
+        again.wait(10)
+    shown = phones["taro0001"]
+    assert f"{shown[:3]}-{shown[3:7]}-{shown[7:]}" in page
 
 
 def test_a_backup_refuses_an_existing_file_unless_told_and_never_the_database_itself(tmp_path):
