@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import assets
 import cli
 import migrations
+import monitoring
 import phones
 import ratelimit
 from clock import format_jst
@@ -44,6 +45,9 @@ DEFAULTS = {
     "EMAIL_LINK_RATE_LIMIT": "30 per minute; 300 per hour",
     "EMAIL_CHANGE_RATE_LIMIT": "10 per hour",
     "PROXY_FIX_X_FOR": 0,
+    # Take a well-formed X-Request-ID from the proxy instead of making one (monitoring.py);
+    # only when every request comes through a proxy that sets it, or clients could choose it.
+    "REQUEST_ID_FROM_PROXY": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -54,9 +58,14 @@ CSP = (
 )
 
 
+class App(Flask):
+    def log_exception(self, exc_info) -> None:
+        monitoring.log_exception(self, exc_info)
+
+
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     # Our own static route (assets.py) replaces Flask's: compressed and fingerprinted.
-    app = Flask(__name__, instance_path=instance_path, static_folder=None)
+    app = App(__name__, instance_path=instance_path, static_folder=None)
     app.config.from_mapping(DEFAULTS)
     app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config.from_prefixed_env()
@@ -68,7 +77,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         "DATABASE_URL", f"sqlite:///{Path(app.instance_path, 'webbilling.sqlite3')}"
     )
     app.config["DATABASE"] = open_database(app.config["DATABASE_URL"])
+    # One line per request on stderr (monitoring.py); tests turn it on where they read it.
+    app.config.setdefault("REQUEST_LOG", not app.testing)
 
+    monitoring.init_app(app)  # first: its hooks frame every other one
     db.init_app(app)
     migrations.refuse_newer(db.database)
     csrf.init_app(app)

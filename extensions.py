@@ -6,6 +6,9 @@ from playhouse.flask_utils import FlaskDB
 
 from assets import STATIC_ENDPOINTS
 
-db = FlaskDB(excluded_routes=STATIC_ENDPOINTS)
+# No per-request connection and no login check (auth.sessions.load_login): static files, and
+# /healthz, which opens its own connection and must not touch a session.
+BARE_ENDPOINTS = STATIC_ENDPOINTS | {"monitoring.healthz"}
+db = FlaskDB(excluded_routes=BARE_ENDPOINTS)
 csrf = CSRFProtect()
 mail = Mail()

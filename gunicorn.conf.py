@@ -9,6 +9,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1))
 worker_class = "sync"
 # One app per worker, created after fork (no database connection shared across processes).
 preload_app = False
-accesslog = None  # URLs carry a confirmation token on one route: keep them out of logs
+# No access log: it would write URLs as they came, and the mailed link carries a token.
+# The app writes its own line per request to stderr instead, tokens and query strings left
+# out, with the request id (monitoring.py).
+accesslog = None
 errorlog = "-"
 timeout = 30

@@ -10,14 +10,16 @@ test.
 An upgrade runs in one transaction (SQLite and PostgreSQL both have transactional DDL), so it
 commits whole or not at all. On SQLite, foreign keys are off while it runs — a table that
 playhouse.migrate rebuilds must not cascade deletes to its children — and are checked before
-it commits.
+it commits. Several app servers may run init-db at the same moment: SQLite's BEGIN IMMEDIATE
+already lets one at a time in; on PostgreSQL a transaction-scoped advisory lock does, so the
+others wait, then find the database up to date.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import Database, OperationalError, SqliteDatabase
+from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrate import SchemaMigrator
 
 from models import MODELS, SchemaVersion
@@ -25,6 +27,7 @@ from models import MODELS, SchemaVersion
 # version → the function that brings version - 1 up to it.
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {}
 LATEST = 1 + len(MIGRATIONS)
+UPGRADE_LOCK = 0x77620001  # pg_advisory_xact_lock's key: any number no other code uses
 
 
 class SchemaError(RuntimeError):
@@ -59,11 +62,14 @@ def upgrade(database: Database) -> tuple[int | None, int]:
     """Create or upgrade the schema; returns (version before, version after)."""
     refuse_newer(database)
     with database.connection_context():
-        sqlite = isinstance(getattr(database, "obj", database), SqliteDatabase)  # (a Proxy)
+        engine = getattr(database, "obj", database)  # (a Proxy)
+        sqlite = isinstance(engine, SqliteDatabase)
         if sqlite:
             database.pragma("foreign_keys", 0)
         try:
             with database.atomic():
+                if isinstance(engine, PostgresqlDatabase):
+                    database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (UPGRADE_LOCK,))
                 before = current_version(database)
                 if before is None:
                     database.create_tables(MODELS)

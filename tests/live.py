@@ -76,15 +76,15 @@ def running(
             process.wait(10)
 
 
-def start(app: str, env: dict) -> subprocess.Popen:
+def start(app: str, env: dict, stderr=subprocess.DEVNULL) -> subprocess.Popen:
     """Start gunicorn in its own process group (so a test can SIGKILL all of it) and wait
-    until it answers. `env["BIND"]` says where."""
+    until it answers. `env["BIND"]` says where; its log goes to `stderr`."""
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", "gunicorn.conf.py", app],
         cwd=ROOT,
         env=env,
         start_new_session=True,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
     process.url = f"http://{env['BIND']}"
     for _ in range(150):

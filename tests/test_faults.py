@@ -35,7 +35,11 @@ def test_sigkill_during_writes_leaves_a_consistent_database(tmp_path):
     writers = [threading.Thread(target=change_phone, args=(w,)) for w in range(4)]
     for writer in writers:
         writer.start()
-    time.sleep(2.5)
+    # Kill once writes are flowing (a fixed sleep raced the four logins on a busy machine).
+    deadline = time.monotonic() + 60
+    while len(acknowledged) <= 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
     os.killpg(server.pid, signal.SIGKILL)
     server.wait()
     stop.set()

@@ -5,6 +5,7 @@ FLASK_TEST_DATABASE_URL names a database), and the refusals."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import psycopg2
@@ -16,6 +17,7 @@ from migrations import LATEST, SchemaError, current_version
 from models import MODELS, SchemaVersion
 
 from .conftest import TEST_DATABASE_URL, log_in, make_app
+from .live import BIN, ROOT, app_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The tables of the first release, and each one's rows as the upgrade must keep them.
@@ -167,3 +169,27 @@ def test_code_older_than_the_database_refuses_to_start_and_to_upgrade(tmp_path):
     finally:  # the PostgreSQL test database is shared by the tests that follow
         with db.database.connection_context():
             SchemaVersion.update(version=LATEST).execute()
+
+
+def test_several_servers_running_init_db_at_once_all_succeed(tmp_path):
+    """A deployment may run init-db on every app server at the same moment: one creates (or
+    upgrades), the others wait for it and find the database up to date."""
+    env = app_env(fresh_database(tmp_path))
+    runs = [
+        subprocess.Popen(
+            [BIN / "flask", "--app", "app", "init-db"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    said = [run.communicate()[0] for run in runs]
+    assert [run.returncode for run in runs] == [0] * 4, said
+    assert sum("作成しました" in text for text in said) == 1
+    assert sum("最新です" in text for text in said) == 3
+    make_app(tmp_path, DATABASE_URL=env["FLASK_DATABASE_URL"])
+    with db.database.connection_context():
+        assert SchemaVersion.select().count() == 1

@@ -15,9 +15,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, request, session, url_for
 
-from assets import STATIC_ENDPOINTS
 from clock import utcnow
-from extensions import db
+from extensions import BARE_ENDPOINTS, db
 from models import LoginSession, Member
 from prepared import Prepared
 from rendering import client_redirect, is_htmx
@@ -71,7 +70,7 @@ def load_login() -> None:
     """Before every request: who is logged in, if anyone, and is the session still alive?"""
     g.login = g.member = None
     g.login_expired = False
-    if request.endpoint in STATIC_ENDPOINTS:
+    if request.endpoint in BARE_ENDPOINTS:
         return
     token = session.get(SESSION_KEY)
     if token is None:
