@@ -28,7 +28,7 @@ from models import (
 )
 
 from .conftest import in_db, log_in, make_app, post, send_host, token_in
-from .live import BIN, ROOT, app_env
+from .live import BIN, ROOT, Browser, app_env, free_port, start
 
 NEW = {
     "new_email": "new.taro@example.net",
@@ -119,10 +119,10 @@ def test_the_dev_commands_refuse_to_run_in_production(app):
 def test_production_never_reads_the_qa_clock(app, monkeypatch):
     Path(app.instance_path, "dev_clock").write_text(str(25 * 3600))
 
-    def no_file_access(*args, **kwargs):
+    def no_reading(*args, **kwargs):
         raise AssertionError("production looked at the QA clock")
 
-    monkeypatch.setattr(clock.os, "stat", no_file_access)
+    monkeypatch.setattr(clock._DevClock, "offset", no_reading)
     assert abs(clock.utcnow() - datetime.utcnow()) < timedelta(seconds=5)  # noqa: DTZ003
     assert clock.dev_offset() == timedelta(0)
     with pytest.raises(RuntimeError):
@@ -324,6 +324,16 @@ def test_the_clock_moves_what_the_app_reads(qa, dev):
     assert "時計を元に戻しました" in qa.get("/dev/").get_data(as_text=True)
 
 
+def test_the_links_own_signed_time_follows_the_clock_too(qa, dev):
+    qa_post(qa, "/dev/scenario/email-pending")
+    link = re.search(r"http://localhost(/email/confirm/\S+)", in_db(OutboxMail.get).body)[1]
+    # Leave only the token's own time (itsdangerous' max_age) to expire the link.
+    in_db(lambda: EmailChangeRequest.update(expires_at=datetime(2100, 1, 1)).execute())
+    assert dev.test_client().get(link).status_code == 200
+    advance(qa, "24.1")
+    assert dev.test_client().get(link).status_code == 410
+
+
 def test_the_clock_expires_an_idle_session_and_a_lock(qa, dev):
     log_in(qa)
     assert qa.get("/account").status_code == 200
@@ -377,6 +387,26 @@ def test_the_clock_is_shared_by_every_process(tmp_path, qa, dev):
     assert "+48時間" in flask_dev("clock", "+2d")
     flask_dev("clock", "reset")
     assert clock.dev_offset() == timedelta(0)
+
+
+def test_every_server_process_reads_the_same_clock(app, tmp_path):
+    """Two gunicorn processes in development mode on one instance folder: the clock moved on
+    one is the clock of the other, and so is its reset."""
+    env = app_env(app.config["DATABASE_URL"], FLASK_DEBUG="1", WEB_CONCURRENCY="1")
+    factory = f"app:create_app(instance_path={str(tmp_path / 'shared')!r})"
+    servers = [start(factory, {**env, "BIND": f"127.0.0.1:{free_port()}"}) for _ in range(2)]
+    try:
+        one, other = Browser(servers[0].url), Browser(servers[1].url)
+        one.get("/dev/")
+        assert one.post("/dev/clock", {"hours": "25"})[0] == 303
+        assert "（実際より+25時間）" in other.get("/login")[1]
+        one.get("/dev/")
+        assert one.post("/dev/clock/reset")[0] == 303
+        assert "実際より" not in other.get("/login")[1]
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(10)
 
 
 def test_the_clock_command_explains_a_wrong_amount(dev):

@@ -20,7 +20,7 @@ def reset_demo() -> float:
     Returns the seconds it took."""
     started = time.perf_counter()
     database = db.database
-    with database.connection_context():
+    with database.connection_context(), database.atomic():
         sqlite = isinstance(getattr(database, "obj", database), SqliteDatabase)
         # CASCADE (PostgreSQL): a table no longer in MODELS must not block the drop.
         database.drop_tables(MODELS, safe=True, cascade=not sqlite)
