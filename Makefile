@@ -1,4 +1,4 @@
-# The README's commands. `make run`: the app on SQLite with demo data and the dev mailbox.
+# The README's commands. `make run`: the app on SQLite with demo data and the QA tools (/dev).
 # `make test`: everything the suite needs, then the whole suite (SQLite; PostgreSQL too when
 # FLASK_TEST_DATABASE_URL is set).
 PY := .venv/bin/python
@@ -22,6 +22,7 @@ node_modules/.package-lock.json: package-lock.json
 run: install
 	FLASK_DEBUG=1 $(PY) -m flask init-db
 	FLASK_DEBUG=1 $(PY) -m flask seed-demo
+	@echo "ログイン: taro0001 / hanako0002（パスワード Webbill#2024）  QAツール: http://127.0.0.1:$${FLASK_RUN_PORT:-5000}/dev/"
 	FLASK_DEBUG=1 $(PY) -m flask run
 
 test: install /usr/bin/chromium lint

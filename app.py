@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import assets
 import cli
+import clock
 import migrations
 import monitoring
 import phones
@@ -72,6 +73,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     if test_config:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # The QA clock (development only; production never reads it): see clock.py.
+    clock.use_dev_clock(Path(app.instance_path, "dev_clock") if app.debug else None)
     _configure_secret_key(app)
     app.config.setdefault(
         "DATABASE_URL", f"sqlite:///{Path(app.instance_path, 'webbilling.sqlite3')}"
@@ -94,7 +97,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from blueprints.cancel import bp as cancel_bp
     from blueprints.credentials import bp as credentials_bp
     from blueprints.daccount import bp as daccount_bp
-    from blueprints.devmail import bp as devmail_bp
+    from blueprints.dev import bp as dev_bp
     from blueprints.email import bp as email_bp
     from blueprints.lines import bp as lines_bp
     from blueprints.phone import bp as phone_bp
@@ -112,8 +115,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(secret_bp)
     app.register_blueprint(lines_bp)
     app.register_blueprint(cancel_bp)
-    if app.debug:
-        app.register_blueprint(devmail_bp)
+    if app.debug:  # the QA tools: in production every /dev URL is a 404
+        app.register_blueprint(dev_bp)
 
     # Fewer bytes on slow networks: no blank lines or indentation left by template tags.
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True

@@ -1,5 +1,6 @@
 """Operator commands: flask --app app init-db | seed-demo | send-mail | backup FILE, and
-import-lines FILE.csv (in blueprints/lines/registry.py, with the registry it fills)."""
+import-lines FILE.csv (in blueprints/lines/registry.py, with the registry it fills); the QA
+tools' `dev …` commands are in blueprints/dev/cli.py."""
 
 from __future__ import annotations
 
@@ -59,7 +60,10 @@ DEMO_REGISTRY = (
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, seed_demo, import_lines, send_mail, backup):
+    # The QA commands live with the QA tools they drive (imported here: they use this module).
+    from blueprints.dev.cli import dev
+
+    for command in (init_db, seed_demo, import_lines, send_mail, backup, dev):
         app.cli.add_command(command)
 
 
@@ -83,13 +87,18 @@ def init_db() -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Add the demo members and registry lines; running it again changes nothing."""
+    seed_demo_data()
+    click.echo(f"デモデータを用意しました（パスワードはいずれも {DEMO_PASSWORD}）。")
+
+
+def seed_demo_data() -> None:
+    """The demo data of SPEC §4, added where missing (also the QA tools' reset)."""
     upgrade(db.database)
     with db.database.connection_context(), db.database.atomic():
         store_registry_rows(DEMO_REGISTRY)
         for spec in DEMO_MEMBERS:
             if Member.get_or_none(Member.login_id_key == spec["login_id"]) is None:
                 _create_demo_member(spec)
-    click.echo(f"デモデータを用意しました（パスワードはいずれも {DEMO_PASSWORD}）。")
 
 
 def _create_demo_member(spec: dict) -> None:

@@ -3,6 +3,7 @@ PostgreSQL database named by FLASK_TEST_DATABASE_URL), the demo data, and a real
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -31,7 +32,8 @@ def make_app(tmp_path, **config):
         "EXTERNAL_BASE_URL": "https://billing.example.jp",
     }
     settings.update(config)
-    return create_app(settings)
+    # Its own instance folder: a development app keeps its QA clock there (clock.py).
+    return create_app(settings, instance_path=str(tmp_path / "instance"))
 
 
 @pytest.fixture
@@ -82,6 +84,12 @@ def post(client, url, data=None, headers=None, page="/account"):
     """POST with a valid CSRF token taken from `page`, as a browser would."""
     token = token_in(client.get(page).get_data(as_text=True))
     return client.post(url, data={"csrf_token": token, **(data or {})}, headers=headers)
+
+
+def send_host(client, host: str) -> None:
+    """Every later request of `client` carries `Host: host` (the test client's environ_base
+    cannot set it: the client writes HTTP_HOST after it)."""
+    client.open = functools.partial(client.open, environ_overrides={"HTTP_HOST": host})
 
 
 def in_db(fn):

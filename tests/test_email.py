@@ -16,7 +16,7 @@ from extensions import db
 from hashing import verify_secret
 from models import ChangeHistory, EmailChangeRequest, Member, OutboxMail
 
-from .conftest import HX, in_db, log_in, make_app, post, token_in
+from .conftest import HX, in_db, log_in, make_app, post, send_host, token_in
 
 BASE = "https://billing.example.jp"
 NEW = {
@@ -230,7 +230,7 @@ def test_back_keeps_the_input(member_client):
 
 def test_link_uses_the_configured_base_url_never_the_host_header(app):
     client = app.test_client()
-    client.environ_base["HTTP_HOST"] = "evil.example"  # every request, login included
+    send_host(client, "evil.example")  # every request, login included
     log_in(client)
     assert post(client, "/account/email", NEW).status_code == 303
     body = mails_to("new.taro@example.net")[0].body

@@ -107,14 +107,13 @@ def test_send_mail_without_a_server_says_so(app):
 def test_dev_mailbox_lists_mail_with_clickable_links(tmp_path, app):
     queue_in_request(app)
     dev = make_app(tmp_path, DEBUG=True)
-    assert "devmail" in dev.blueprints
     page = dev.test_client().get("/dev/mail").get_data(as_text=True)
     assert "件名" in page
     assert '<a href="https://billing.example.jp/x?a=1&amp;b=2">' in page
 
 
 def test_dev_mailbox_is_absent_in_production(app, client):
-    assert "devmail" not in app.blueprints
+    assert "dev" not in app.blueprints
     assert client.get("/dev/mail").status_code == 404
 
 

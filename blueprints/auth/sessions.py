@@ -70,7 +70,9 @@ def load_login() -> None:
     """Before every request: who is logged in, if anyone, and is the session still alive?"""
     g.login = g.member = None
     g.login_expired = False
-    if request.endpoint in BARE_ENDPOINTS:
+    if request.endpoint in BARE_ENDPOINTS or request.blueprint == "dev":
+        # The QA tools (development only) are no member's activity: they neither keep a
+        # session alive nor end it, so the next member page shows what timed out.
         return
     token = session.get(SESSION_KEY)
     if token is None:

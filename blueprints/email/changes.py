@@ -10,11 +10,11 @@ cancelled (the member cancelled it). Every move out of `pending` is a conditiona
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, timedelta
 from enum import Enum
 
-from flask import current_app, url_for
-from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from flask import current_app, has_request_context, request, url_for
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from clock import utcnow
 from extensions import db
@@ -93,10 +93,19 @@ class DeadLink(Enum):
         return [p.format(hours=valid_hours(), max_tries=MAX_WRONG_ANSWERS) for p in self.paragraphs]
 
 
+class _ClockSigner(TimestampSigner):
+    """Stamps and checks the link's age with the app's clock (clock.utcnow), not time.time(),
+    so the link's hours follow the QA clock in development as its row's expires_at does."""
+
+    def get_timestamp(self) -> int:
+        return int(utcnow().replace(tzinfo=UTC).timestamp())
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
         current_app.config["SECRET_KEY"],
         salt=TOKEN_SALT,
+        signer=_ClockSigner,
         signer_kwargs={"digest_method": hashlib.sha256},
     )
 
@@ -105,10 +114,21 @@ def valid_hours() -> int:
     return int(current_app.config["EMAIL_CONFIRM_HOURS"])
 
 
+def site_url() -> str:
+    """Scheme, host and port of the links in mail; the one place that chooses them.
+    Production: EXTERNAL_BASE_URL, never the request's Host header (the client chooses that
+    header, so a link built from it could point anywhere). Development: the address the
+    browser used for the request that causes the mail, so a link in /dev/mail opens on
+    whatever host and port QA is testing (`flask dev scenario --base` gives one from the CLI)."""
+    if current_app.debug and has_request_context():
+        return request.host_url
+    return current_app.config["EXTERNAL_BASE_URL"]
+
+
 def confirm_url(change: EmailChangeRequest) -> str:
-    """The link for the mail: the configured base URL, never the request's Host header."""
+    """The link for the mail (see site_url)."""
     path = url_for("email.confirm_link", token=_serializer().dumps(change.id))
-    return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + path
+    return site_url().rstrip("/") + path
 
 
 # Asked on every view of 基本情報 (the ⑥ card), hence prepared.
