@@ -247,6 +247,8 @@ def test_an_unlinked_d_account_is_linked_after_the_login_id_and_password(client,
     assert member("hanako0002").d_account_subject is None  # not before [連携登録する]
     page = client.get("/login/d-account/link/confirm").get_data(as_text=True)
     assert "請求 花子 様のWebビリングに連携登録します" in page
+    forged = client.post("/login/d-account/link/confirm")  # no CSRF token
+    assert forged.status_code == 400 and member("hanako0002").d_account_subject is None
 
     done = confirm_link(client)
     assert done.status_code == 303 and done.headers["Location"] == "/"
@@ -316,6 +318,16 @@ def test_wrong_passwords_while_linking_count_toward_the_lock(client):
         link_form(client2, "hanako0002", "wrong-password")
     assert member("hanako0002").is_locked(utcnow())
     assert link_form(client2, "hanako0002", PASSWORD).status_code == 422
+
+
+def test_password_tries_while_linking_share_the_login_pages_rate_limit(tmp_path, app, op):
+    limited = same_database(tmp_path, app, LOGIN_RATE_LIMIT="3 per minute", **op.settings)
+    client = limited.test_client()
+    log_in(client, password="wrong-password")
+    d_login(client, UNLINKED)
+    assert link_form(client, "hanako0002", "wrong-password").status_code == 422
+    assert link_form(client, "hanako0002", "wrong-password").status_code == 422
+    assert link_form(client, "hanako0002", PASSWORD).status_code == 429
 
 
 def test_a_cancelled_member_cannot_link(client):

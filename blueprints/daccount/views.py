@@ -16,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 
 import ratelimit
 from blueprints.auth.forms import LoginForm
@@ -211,7 +211,7 @@ def _pending() -> dict | None:
     """This browser's pending link, if it is genuine, fresh and not yet used."""
     try:
         pending = _serializer().loads(request.cookies.get(PENDING_COOKIE, ""))
-    except BadSignature:
+    except BadData:
         return None
     if not fresh(pending["at"], utcnow()) or spent("link:" + pending["once"]):
         return None
