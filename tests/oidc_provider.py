@@ -6,6 +6,7 @@ changed token. Nothing of our relying party is stubbed."""
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -16,6 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import oidc_provider_mock
 import requests
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from oidc_provider_mock import User
 from werkzeug.serving import make_server
 
@@ -41,35 +44,50 @@ class Provider:
         self.issuer = f"http://127.0.0.1:{server.server_port}"  # no trailing slash, like its own
         self.sleep: dict[str, float] = {}  # path → seconds to wait before answering
         self.tamper_id_token = False
+        self.claims: dict = {}  # claims to sign differently (see `wire`)
 
     @property
     def settings(self) -> dict:
         return settings(self.issuer)
 
     def wire(self, app):
-        """WSGI in front of the provider: delays and a tampered token on the way out."""
+        """WSGI in front of the provider, changing what it sends: a delay; an ID token with one
+        character changed; or, when `claims` is set, ID tokens with those claims changed and
+        signed with a key of the wire's own, which the key set it publishes then holds (a
+        provider that really signs a token for someone else, or names another issuer)."""
+        key = RSAKey.generate_key(2048)
 
         def middleware(environ, start_response):
             path = environ.get("PATH_INFO", "")
             time.sleep(self.sleep.get(path, 0))
-            if path != "/oauth2/token" or not self.tamper_id_token:
+            if path == "/jwks" and self.claims:
+                return _json(start_response, "200 OK", {"keys": [key.as_dict(private=False)]})
+            if path != "/oauth2/token" or not (self.tamper_id_token or self.claims):
                 return app(environ, start_response)
             answer = {}
 
             def keep(status, headers, exc_info=None):
-                answer.update(status=status, headers=headers)
+                answer["status"] = status
 
             body = json.loads(b"".join(app(environ, keep)))
             header, payload, signature = body["id_token"].split(".")
-            # One character of the signed claims changed: the signature no longer matches.
-            payload = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
-            body["id_token"] = ".".join((header, payload, signature))
-            data = json.dumps(body).encode()
-            headers = [(k, v) for k, v in answer["headers"] if k.lower() != "content-length"]
-            start_response(answer["status"], [*headers, ("Content-Length", str(len(data)))])
-            return [data]
+            if self.claims:
+                claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+                body["id_token"] = jwt.encode({"alg": "RS256"}, claims | self.claims, key)
+            else:  # the signature no longer matches the claims
+                payload = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1]
+                body["id_token"] = ".".join((header, payload, signature))
+            return _json(start_response, answer["status"], body)
 
         return middleware
+
+
+def _json(start_response, status, body) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
 
 
 @contextmanager

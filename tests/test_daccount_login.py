@@ -563,6 +563,31 @@ def test_a_tampered_id_token(client, op):
     nothing_changed(before)
 
 
+@pytest.mark.parametrize(
+    "claims",
+    [
+        # For another client, even though it names us as the party it was issued to (Authlib
+        # alone accepts this one: it checks the audience only when told to).
+        {"aud": "someone-else", "azp": oidc_provider.CLIENT_ID},
+        {"iss": "https://id.example.jp"},  # from another issuer
+        {"sub": "x" * 256},  # not a subject OpenID Connect allows
+    ],
+)
+def test_a_token_signed_for_someone_else(client, op, claims):
+    location = sign_in(start(client))
+    op.claims = claims
+    before = snapshot()
+    response = come_back(client, location)
+    assert response.status_code == 400
+    assert "認証結果を確認できません" in response.get_data(as_text=True)
+    nothing_changed(before)
+
+
+def test_a_token_signed_with_the_key_it_publishes_is_believed(client, op):
+    op.claims = {"auth_time": int(time.time())}  # the wire's own key, published as the JWKS
+    assert d_login(client).headers["Location"] == "/"
+
+
 def test_an_expired_id_token(tmp_path, app):
     # A provider whose tokens expired 5 minutes ago (beyond the 60 s allowed for clocks).
     with provider(token_max_age=timedelta(minutes=-5)) as stale:
