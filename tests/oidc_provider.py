@@ -7,6 +7,7 @@ changed token. Nothing of our relying party is stubbed."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import socket
 import threading
@@ -45,6 +46,7 @@ class Provider:
         self.sleep: dict[str, float] = {}  # path → seconds to wait before answering
         self.tamper_id_token = False
         self.claims: dict = {}  # claims to sign differently (see `wire`)
+        self.token_requests: list[dict] = []  # the forms posted to the token endpoint
 
     @property
     def settings(self) -> dict:
@@ -60,6 +62,10 @@ class Provider:
         def middleware(environ, start_response):
             path = environ.get("PATH_INFO", "")
             time.sleep(self.sleep.get(path, 0))
+            if path == "/oauth2/token":
+                form = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                self.token_requests.append(dict(parse_qsl(form.decode())))
+                environ["wsgi.input"] = io.BytesIO(form)
             if path == "/jwks" and self.claims:
                 return _json(start_response, "200 OK", {"keys": [key.as_dict(private=False)]})
             if path != "/oauth2/token" or not (self.tamper_id_token or self.claims):

@@ -137,6 +137,20 @@ def test_the_button_asks_for_the_code_flow_with_pkce_state_and_nonce(client, op)
     assert in_db(DAccountUsedKey.select().count) == 0
 
 
+def test_the_code_is_exchanged_with_the_verifier_of_the_challenge(client, op):
+    # oidc-provider-mock does not check PKCE itself: what it was sent is checked here.
+    url = start(client)
+    asked = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    location = sign_in(url)
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    assert come_back(client, location).headers["Location"] == "/"
+    [exchange] = op.token_requests
+    assert exchange["grant_type"] == "authorization_code" and exchange["code"] == code
+    assert exchange["redirect_uri"] == CALLBACK
+    challenge = hashlib.sha256(exchange["code_verifier"].encode()).digest()
+    assert asked["code_challenge"] == base64.urlsafe_b64encode(challenge).rstrip(b"=").decode()
+
+
 def test_each_press_is_a_new_attempt(client):
     first = parse_qs(urlsplit(start(client)).query)
     second = parse_qs(urlsplit(start(client)).query)
