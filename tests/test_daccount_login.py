@@ -91,6 +91,11 @@ def logged_in_as(client) -> str | None:
     return page.get_data(as_text=True).split('class="name">')[1].split(" 様")[0]
 
 
+def same_database(tmp_path, app, **settings):
+    """Another app on the same database, with other settings."""
+    return make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"], **settings)
+
+
 # The button and the request it makes.
 
 
@@ -611,11 +616,6 @@ def test_an_expired_id_token(tmp_path, app):
     assert response.status_code == 400
     assert "有効期限が切れていた" in response.get_data(as_text=True)
     nothing_changed(before)
-
-
-def same_database(tmp_path, app, **settings):
-    """Another app on the same database, with other settings."""
-    return make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"], **settings)
 
 
 def test_a_provider_whose_discovery_names_another_issuer(tmp_path, app, op):
