@@ -19,10 +19,18 @@ node_modules/.package-lock.json: package-lock.json
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
 
+# `make run` also starts a demo d-account provider (oidc-provider-mock, stopped with the app):
+# demo-taro is linked to taro0001 by seed-demo, demo-unlinked to nobody (README).
+DEMO_OP_PORT ?= 9400
+run: export FLASK_DACCOUNT_ISSUER ?= http://127.0.0.1:$(DEMO_OP_PORT)
+run: export FLASK_DACCOUNT_CLIENT_ID ?= webbilling-demo
+run: export FLASK_DACCOUNT_CLIENT_SECRET ?= demo-secret
 run: install
 	FLASK_DEBUG=1 $(PY) -m flask init-db
 	FLASK_DEBUG=1 $(PY) -m flask seed-demo
 	@echo "ログイン: taro0001 / hanako0002（パスワード Webbill#2024）  QAツール: http://127.0.0.1:$${FLASK_RUN_PORT:-5000}/dev/"
+	PYTHONWARNINGS=ignore .venv/bin/oidc-provider-mock --port $(DEMO_OP_PORT) --require-nonce \
+	  --user demo-taro --user demo-unlinked & op=$$!; trap 'kill $$op 2>/dev/null' EXIT INT TERM; \
 	FLASK_DEBUG=1 $(PY) -m flask run
 
 test: install /usr/bin/chromium lint

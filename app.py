@@ -51,6 +51,11 @@ DEFAULTS = {
     "REQUEST_ID_FROM_PROXY": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # The d-account's OpenID provider (all three, or none: no [dアカウントでログイン]).
+    "DACCOUNT_ISSUER": None,
+    "DACCOUNT_CLIENT_ID": None,
+    "DACCOUNT_CLIENT_SECRET": None,
+    "DACCOUNT_TIMEOUT_SECONDS": 3,
 }
 
 CSP = (
@@ -70,6 +75,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config.from_mapping(DEFAULTS)
     app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config.from_prefixed_env()
+    for key in ("DACCOUNT_ISSUER", "DACCOUNT_CLIENT_ID", "DACCOUNT_CLIENT_SECRET"):
+        if f"FLASK_{key}" in os.environ:  # strings, even when they read as JSON (12345)
+            app.config[key] = os.environ[f"FLASK_{key}"]
     if test_config:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)

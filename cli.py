@@ -32,6 +32,8 @@ DEMO_MEMBERS = (
         "secret_question": "母親の旧姓は？",
         "secret_answer": "やまだ",
         "d_account_linked": True,
+        # The demo provider's d-account linked to him (make run; README "dアカウントでログイン").
+        "d_account_subject": "demo-taro",
         "lines": (("NTT東日本", "0312345678"),),
     },
     {
@@ -114,6 +116,7 @@ def _create_demo_member(spec: dict) -> None:
         secret_question=spec.get("secret_question"),
         secret_answer_hash=hash_secret(spec["secret_answer"]) if "secret_answer" in spec else None,
         d_account_linked=spec.get("d_account_linked", False),
+        **_demo_d_account(spec),
     )
     CredentialHistory.create(member=member, kind="login_id", value=member.login_id_key)
     CredentialHistory.create(member=member, kind="password", value=password_hash)
@@ -123,6 +126,15 @@ def _create_demo_member(spec: dict) -> None:
             & (LineRecord.number == number)
         )
         MemberLine.create(member=member, line=line)
+
+
+def _demo_d_account(spec: dict) -> dict:
+    """The demo d-account of the configured provider; with none configured, linked as the
+    first release linked (the d-account unknown)."""
+    issuer = current_app.config["DACCOUNT_ISSUER"]
+    if not (issuer and spec.get("d_account_subject")):
+        return {}
+    return {"d_account_issuer": str(issuer), "d_account_subject": spec["d_account_subject"]}
 
 
 @click.command("send-mail")

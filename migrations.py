@@ -19,13 +19,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
-from playhouse.migrate import SchemaMigrator
+from peewee import CharField, Database, OperationalError, PostgresqlDatabase, SqliteDatabase
+from playhouse.migrate import SchemaMigrator, migrate
 
-from models import MODELS, SchemaVersion
+from models import MODELS, DAccountUsedKey, SchemaVersion
+
+
+def _d_account_identity(migrator: SchemaMigrator) -> None:
+    """d-account login (#15): the linked d-account's issuer and subject, unique together, and
+    the spent one-time values. A first-release link (d_account_linked set) stays linked, its
+    issuer and subject unknown (NULL) until the member links a d-account again."""
+    migrate(
+        migrator.add_column("member", "d_account_issuer", CharField(null=True)),
+        migrator.add_column("member", "d_account_subject", CharField(null=True)),
+        migrator.add_index("member", ("d_account_issuer", "d_account_subject"), unique=True),
+    )
+    migrator.database.create_tables([DAccountUsedKey])
+
 
 # version → the function that brings version - 1 up to it.
-MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {}
+MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
+    2: _d_account_identity,
+}
 LATEST = 1 + len(MIGRATIONS)
 UPGRADE_LOCK = 0x77620001  # pg_advisory_xact_lock's key: any number no other code uses
 

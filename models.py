@@ -44,10 +44,18 @@ class Member(db.Model):
     secret_question = CharField(null=True)
     secret_answer_hash = CharField(null=True)
     secret_auth_enabled = BooleanField(default=False)
+    # ⑨: linked or not. The linked d-account is its OpenID provider's issuer and subject (one
+    # d-account per member, one member per d-account: the unique index below). A link made by
+    # the first release has no issuer/subject: still linked, known once linked again.
     d_account_linked = BooleanField(default=False)
+    d_account_issuer = CharField(null=True)
+    d_account_subject = CharField(null=True)
     last_login_at = DateTimeField(null=True)
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("d_account_issuer", "d_account_subject"), True),)
 
     @property
     def is_cancelled(self) -> bool:
@@ -161,6 +169,14 @@ class OutboxMail(db.Model):
     claimed_until = DateTimeField(null=True)
 
 
+class DAccountUsedKey(db.Model):
+    """One-time values of a d-account login already spent (a callback's `state`, a pending
+    link): a replay finds its row. Kept 10 minutes, after which the value has expired anyway."""
+
+    key_hash = CharField(max_length=64, unique=True)
+    used_at = DateTimeField(default=utcnow, index=True)
+
+
 class SchemaVersion(db.Model):
     """One row: the schema version this database is at (see migrations.py)."""
 
@@ -179,6 +195,7 @@ MODELS = [
     Cancellation,
     ChangeHistory,
     OutboxMail,
+    DAccountUsedKey,
 ]
 
 

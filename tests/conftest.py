@@ -37,8 +37,14 @@ def make_app(tmp_path, **config):
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
+def app_config() -> dict:
+    """Settings a test module adds to the `app` fixture's (override it in the module)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config):
+    app = make_app(tmp_path, **app_config)
     with db.database.connection_context():
         db.database.drop_tables(MODELS, safe=True, cascade=bool(TEST_DATABASE_URL))
         upgrade(db.database)

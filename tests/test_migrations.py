@@ -10,13 +10,14 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from peewee import IntegrityError
 
 import migrations
 from extensions import db
 from migrations import LATEST, SchemaError, current_version
-from models import MODELS, SchemaVersion
+from models import MODELS, Member, SchemaVersion
 
-from .conftest import TEST_DATABASE_URL, log_in, make_app
+from .conftest import TEST_DATABASE_URL, log_in, make_app, token_in
 from .live import BIN, ROOT, app_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -193,3 +194,25 @@ def test_several_servers_running_init_db_at_once_all_succeed(tmp_path):
     make_app(tmp_path, DATABASE_URL=env["FLASK_DATABASE_URL"])
     with db.database.connection_context():
         assert SchemaVersion.select().count() == 1
+
+
+def test_a_first_release_d_account_link_stays_linked_and_one_d_account_has_one_member(tmp_path):
+    app = make_app(tmp_path, DATABASE_URL=release_1_database(tmp_path))
+    assert init_db(app).exit_code == 0
+    with db.database.connection_context():
+        taro = Member.get(Member.login_id_key == "taro0001")
+        hanako = Member.get(Member.login_id_key == "hanako0002")
+    # Linked in the first release: still linked (⑨ 登録済 with [解除]), the d-account unknown.
+    assert taro.d_account_linked and (taro.d_account_issuer, taro.d_account_subject) == (None, None)
+    client = app.test_client()
+    assert log_in(client).headers["Location"] == "/login/secret"  # his setting is on
+    token = token_in(client.get("/login/secret").get_data(as_text=True))
+    client.post("/login/secret", data={"csrf_token": token, "answer": "やまだ"})
+    card = client.get("/account").get_data(as_text=True).split('id="d-account"')[1]
+    assert "登録済" in card.split("</section>")[0] and ">解除</button>" in card
+    # The database, not only the code, keeps one d-account to one member.
+    identity = {"d_account_issuer": "https://id.example.jp", "d_account_subject": "abc"}
+    with db.database.connection_context():
+        Member.update(**identity).where(Member.id == taro.id).execute()
+        with pytest.raises(IntegrityError), db.database.atomic():
+            Member.update(**identity).where(Member.id == hanako.id).execute()

@@ -1,32 +1,64 @@
-from flask import g
+from __future__ import annotations
 
-from blueprints.auth.sessions import login_required
+import hashlib
+import hmac
+import secrets
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from itsdangerous import BadData, URLSafeSerializer
+
+import ratelimit
+from blueprints.auth.forms import LoginForm
+from blueprints.auth.login import check_password
+from blueprints.auth.sessions import login_required, safe_next
+from blueprints.auth.views import CANCELLED, FAILED, begin_login
+from clock import utcnow
 from models import Member
 from rendering import completed, render
 
-from . import bp
+from . import bp, oidc
+from .changes import link as link_d_account
+from .changes import spend, spent
 from .changes import unlink as unlink_d_account
+from .rules import VALID_FOR, Problem, fresh
 
 CARD = "daccount/_card.html"
 TITLE = "dアカウント連携登録解除"
+# This browser's login attempt (state, nonce, PKCE verifier), in the signed session cookie.
+FLOW_KEY = "daccount_flow"
+# A d-account the provider vouched for that no member holds yet, waiting to be linked. A
+# cookie of its own: logging in (begin_login) starts a new session and clears the other one.
+PENDING_COOKIE = "daccount_link"
+PENDING_PATH = "/login/d-account"
 
 
 def card_context(member: Member) -> dict:
     """What the ⑨ card shows, on 基本情報 and in each of its steps."""
-    return {"member": member}
+    return {"member": member, "d_account_login": oidc.configured()}
 
 
 def _card(step: str, status: int = 200):
     return render(CARD, title=TITLE, step=step, status=status, **card_context(g.member))
 
 
-@bp.get("/card")
+@bp.get("/account/d-account/card")
 @login_required
 def card():
     return _card("view")
 
 
-@bp.post("/unlink")
+@bp.post("/account/d-account/unlink")
 @login_required
 def unlink():
     """[解除]: one step, as in the guide."""
@@ -35,7 +67,164 @@ def unlink():
     return completed("daccount.done")
 
 
-@bp.get("/done")
+@bp.get("/account/d-account/done")
 @login_required
 def done():
     return _card("done")
+
+
+@bp.get("/login/d-account")
+def start():
+    """[dアカウントでログイン]: off to the provider's page. A GET, so it writes nothing but this
+    browser's signed session cookie (the state, nonce and PKCE verifier, and when)."""
+    if not oidc.configured():
+        abort(404)
+    redirect_uri = _redirect_uri()
+    try:
+        authorization = oidc.authorization(redirect_uri)
+    except oidc.Refused as refused:
+        return _problem(refused.problem)
+    session[FLOW_KEY] = {
+        "state": authorization["state"],
+        "nonce": authorization["nonce"],
+        "verifier": authorization["code_verifier"],
+        "redirect_uri": redirect_uri,
+        "at": utcnow().isoformat(),
+        "next": safe_next(request.args.get("next", "")),
+    }
+    return redirect(authorization["url"], 303)
+
+
+@bp.get("/login/d-account/callback")
+def callback():
+    """The provider sends the browser back here, with a GET as OpenID Connect has it: the
+    one GET that writes (the spent state, then the login or the pending link)."""
+    if not oidc.configured():
+        abort(404)
+    flow = session.pop(FLOW_KEY, None)  # whatever the answer, this attempt is over
+    answer = request.args
+    if "error" in answer:
+        # Before the state: such an answer changes nothing here, and oidc-provider-mock
+        # sends no state with access_denied.
+        denied = answer["error"] == "access_denied"
+        return _problem(Problem.denied if denied else Problem.provider_error)
+    state = answer.get("state", "")
+    if state and spent("state:" + state):
+        return _problem(Problem.state_used)
+    if flow is None or not state or not hmac.compare_digest(state, flow["state"]):
+        return _problem(Problem.state_mismatch)
+    if not fresh(flow["at"], utcnow()):
+        return _problem(Problem.state_expired)
+    if not spend("state:" + state):
+        return _problem(Problem.state_used)
+    try:
+        issuer, subject = oidc.identity(
+            answer.get("code", ""), flow["redirect_uri"], flow["verifier"], flow["nonce"]
+        )
+    except oidc.Refused as refused:
+        return _problem(refused.problem)
+    member = Member.get_or_none(
+        (Member.d_account_issuer == issuer) & (Member.d_account_subject == subject)
+    )
+    if member is None:
+        response = redirect(url_for("daccount.link"), 303)
+        pending = {"iss": issuer, "sub": subject, "next": flow["next"], "member": None}
+        pending |= {"at": utcnow().isoformat(), "once": secrets.token_urlsafe(16)}
+        _keep_pending(response, pending)
+        return response
+    if member.is_cancelled:
+        return _problem(Problem.cancelled)
+    if member.is_locked(utcnow()):
+        flash(FAILED)  # what the login page answers for a locked account
+        return redirect(url_for("auth.login"), 303)
+    return begin_login(member, flow["next"])
+
+
+@bp.route("/login/d-account/link", methods=["GET", "POST"])
+@ratelimit.limit("LOGIN_RATE_LIMIT", "login", methods=("POST",))
+def link():
+    """連携登録, first step: the member proves who they are with their login ID and password
+    (the login page's checks and lock count), then the secret question when they have it on
+    (begin_login), and lands on the confirm step logged in."""
+    pending = _pending()
+    if pending is None:
+        return _problem(Problem.link_expired)
+    form = LoginForm()
+    if form.validate_on_submit():
+        member = check_password(form.login_id.data, form.password.data)
+        if member is None:
+            form.form_errors.append(FAILED)
+        elif member.is_cancelled:
+            form.form_errors.append(CANCELLED)
+        else:
+            # Only the member who proved it here may link it.
+            response = make_response(begin_login(member, url_for("daccount.confirm")))
+            _keep_pending(response, pending | {"member": member.id})
+            return response
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("daccount/link.html", form=form), status
+
+
+@bp.route("/login/d-account/link/confirm", methods=["GET", "POST"])
+@login_required
+def confirm():
+    """連携登録, last step: [連携登録する] links the d-account, then WebビリングTOP."""
+    pending = _pending()
+    if pending is None or pending["member"] != g.member.id:
+        return _problem(Problem.link_expired)
+    if request.method == "GET":
+        return render_template("daccount/confirm.html")
+    problem = link_d_account(g.member, pending["iss"], pending["sub"], "link:" + pending["once"])
+    if problem is not None:
+        return _problem(problem)
+    flash(
+        "dアカウント連携登録が完了しました。次回から「dアカウントでログイン」でログインできます。"
+    )
+    response = redirect(safe_next(pending["next"] or "") or url_for("account.top"), 303)
+    response.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
+    return response
+
+
+def _problem(problem: Problem):
+    return render_template("daccount/problem.html", problem=problem), problem.status
+
+
+def _redirect_uri() -> str:
+    """Where the provider sends the browser back: under EXTERNAL_BASE_URL, the address
+    registered with the provider. In development the request's own host, as the mail links
+    there: the browser must come back to the host whose cookie holds the attempt."""
+    path = url_for("daccount.callback")
+    if current_app.debug:
+        return request.host_url.rstrip("/") + path
+    return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + path
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(
+        current_app.config["SECRET_KEY"],
+        salt="daccount-pending-link",
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
+
+
+def _pending() -> dict | None:
+    """This browser's pending link, if it is genuine, fresh and not yet used."""
+    try:
+        pending = _serializer().loads(request.cookies.get(PENDING_COOKIE, ""))
+    except BadData:
+        return None
+    if not fresh(pending["at"], utcnow()) or spent("link:" + pending["once"]):
+        return None
+    return pending
+
+
+def _keep_pending(response, pending: dict) -> None:
+    response.set_cookie(
+        PENDING_COOKIE,
+        _serializer().dumps(pending),
+        max_age=int(VALID_FOR.total_seconds()),
+        path=PENDING_PATH,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
