@@ -19,12 +19,17 @@ node_modules/.package-lock.json: package-lock.json
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
 
+# The production setup's front (deploy/nginx.conf), which the server tests start from a
+# temporary prefix. The package may try to start a system nginx and be refused: harmless.
+/usr/sbin/nginx:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl
+
 run: install
 	FLASK_DEBUG=1 $(PY) -m flask init-db
 	FLASK_DEBUG=1 $(PY) -m flask seed-demo
 	FLASK_DEBUG=1 $(PY) -m flask run
 
-test: install /usr/bin/chromium lint
+test: install /usr/bin/chromium /usr/sbin/nginx lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,5 +1,6 @@
 """Requests/s and latency of GET /account (logged in) and the phone-change confirm POST, each as
-a ratio to a bare Flask hello-world under the same gunicorn settings, in the same run.
+a ratio to a bare Flask hello-world served the same way, in the same run: by gunicorn alone
+(the setup before nginx), then with nginx in front over HTTPS (the production setup).
 
     .venv/bin/python bench/throughput.py [seconds]
 """
@@ -63,11 +64,11 @@ def line(name: str, result: dict, hello: dict | None = None) -> None:
     )
 
 
-def main() -> None:
-    with running("bench.hello:create_app()", seed=False) as hello_url:
+def measure(nginx: bool) -> None:
+    with running("bench.hello:create_app()", seed=False, nginx=nginx) as hello_url:
         wrk(hello_url + "/")  # warm up
         hello = wrk(hello_url + "/")
-    with running() as base:
+    with running(nginx=nginx) as base:
         member = Browser(base)
         member.log_in()
         cookie, token = member.cookie, member.token
@@ -75,10 +76,16 @@ def main() -> None:
         account = wrk(base + "/account", cookie=cookie)
         body = urllib.parse.urlencode({"csrf_token": token, "new_phone": "090-1234-5678"})
         confirm = wrk(base + "/account/phone/confirm", "POST", body, cookie, htmx=True)
-    print(f"gunicorn sync workers, {CONNECTIONS} connections, {SECONDS} s each, loopback")
+    front = "nginx (HTTPS) in front of " if nginx else ""
+    print(f"{front}gunicorn sync workers, {CONNECTIONS} connections, {SECONDS} s each, loopback")
     line("hello-world GET /", hello)
     line("GET /account (logged in)", account, hello)
     line("POST /account/phone/confirm (htmx)", confirm, hello)
+
+
+def main() -> None:
+    measure(nginx=False)
+    measure(nginx=True)
 
 
 if __name__ == "__main__":
