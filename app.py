@@ -39,10 +39,10 @@ DEFAULTS = {
     "MAIL_SUPPRESS_SEND": False,
     "MAIL_DEBUG": False,
     "WTF_CSRF_TIME_LIMIT": None,  # a form left open all afternoon still posts
-    # Rate limits per client address; RATELIMIT_STORAGE_URI=redis://… shares them between
-    # app servers. PROXY_FIX_X_FOR: how many reverse proxies add X-Forwarded-For (1 behind
-    # deploy/nginx.conf).
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Rate limits per client address, counted in our database (ratelimit.py) or in
+    # RATELIMIT_STORAGE_URI=redis://…. PROXY_FIX_X_FOR: how many reverse proxies add
+    # X-Forwarded-For (1 behind deploy/nginx.conf).
+    "RATELIMIT_STORAGE_URI": "database://",
     "RATELIMIT_KEY_PREFIX": "webbilling",
     "LOGIN_RATE_LIMIT": "30 per minute; 300 per hour",
     "EMAIL_LINK_RATE_LIMIT": "30 per minute; 300 per hour",

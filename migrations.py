@@ -17,13 +17,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import Database, OperationalError, SqliteDatabase
+from peewee import (
+    CharField,
+    Database,
+    DoubleField,
+    IntegerField,
+    Model,
+    OperationalError,
+    SqliteDatabase,
+)
 from playhouse.migrate import SchemaMigrator
 
 from models import MODELS, SchemaVersion
 
+
+def _v2_rate_limit_counters(migrator: SchemaMigrator) -> None:
+    """Rate-limit counters in the database (ratelimit.DatabaseStorage), as models.py had
+    RateLimitCounter at version 2."""
+
+    class RateLimitCounter(Model):
+        key = CharField(primary_key=True)
+        hits = IntegerField()
+        expires_at = DoubleField(index=True)
+
+        class Meta:
+            database = migrator.database
+            table_name = "ratelimitcounter"
+
+    migrator.database.create_tables([RateLimitCounter])
+
+
 # version → the function that brings version - 1 up to it.
-MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {}
+MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
+    2: _v2_rate_limit_counters,
+}
 LATEST = 1 + len(MIGRATIONS)
 
 

@@ -11,6 +11,7 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -161,6 +162,15 @@ class OutboxMail(db.Model):
     claimed_until = DateTimeField(null=True)
 
 
+class RateLimitCounter(db.Model):
+    """One counter of the `limits` library (ratelimit.DatabaseStorage): the hits of one client
+    in one window of one limit, until `expires_at` (seconds since the epoch)."""
+
+    key = CharField(primary_key=True)
+    hits = IntegerField()
+    expires_at = DoubleField(index=True)
+
+
 class SchemaVersion(db.Model):
     """One row: the schema version this database is at (see migrations.py)."""
 
@@ -179,6 +189,7 @@ MODELS = [
     Cancellation,
     ChangeHistory,
     OutboxMail,
+    RateLimitCounter,
 ]
 
 
