@@ -183,7 +183,12 @@ def test_a_direct_client_cannot_forge_the_sites_path_or_its_address(tmp_path):
     database = tmp_path / "direct.sqlite3"
     limits = {"FLASK_LOGIN_RATE_LIMIT": "4 per minute"}
     with running(database_url=f"sqlite:///{database}", **limits) as url:
-        forged = {"SCRIPT_NAME": "/x", "X-Forwarded-Prefix": "/x", "X-Forwarded-Host": "evil"}
+        forged = {
+            "SCRIPT_NAME": "/x",
+            "X-Forwarded-Prefix": "/x",
+            "X-Forwarded-Host": "evil.example",
+            "Host": "evil.example",  # mailed links name EXTERNAL_BASE_URL, never the Host
+        }
         member = Browser(url)
         status, page, _ = member.get("/x/login", headers=forged)
         assert status == 404 and "/x/static/" not in page
