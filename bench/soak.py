@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.throughput import server_cpu  # noqa: E402
 from phones import display  # noqa: E402
 from tests.live import PROXIED, Browser, app_env, behind_nginx, flask, free_port, start  # noqa: E402
 
@@ -246,10 +247,12 @@ def main() -> None:
             with behind_nginx(server.url) as site:
                 until = time.monotonic() + SECONDS
                 soakers = [Soaker(site, i, company_id, database, until) for i in range(MEMBERS)]
+                cpu = server_cpu()
                 for s in soakers:
                     s.start()
                 for s in soakers:
                     s.join()
+                cpu = server_cpu() - cpu
                 problems = consistency(soakers, database, site)
         finally:
             server.terminate()
@@ -260,6 +263,10 @@ def main() -> None:
     print(
         f"completed flows: {sum(flows.values())}  "
         + "  ".join(f"{k} {v}" for k, v in sorted(flows.items()))
+    )
+    # Flows per minute swing with the load of a shared machine; server CPU per flow much less.
+    print(
+        f"server CPU (gunicorn, nginx): {cpu * 1000 / max(1, sum(flows.values())):.1f} ms per flow"
     )
     print(f"errors: {len(errors)}  5xx: {sum(s.server_errors for s in soakers)}")
     for error, count in Counter(errors).most_common(10):
