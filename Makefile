@@ -25,6 +25,12 @@ DEMO_OP_PORT ?= 9400
 run: export FLASK_DACCOUNT_ISSUER ?= http://127.0.0.1:$(DEMO_OP_PORT)
 run: export FLASK_DACCOUNT_CLIENT_ID ?= webbilling-demo
 run: export FLASK_DACCOUNT_CLIENT_SECRET ?= demo-secret
+
+# The production setup's front (deploy/nginx.conf), which the server tests start from a
+# temporary prefix. The package may try to start a system nginx and be refused: harmless.
+/usr/sbin/nginx:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl
+
 run: install
 	FLASK_DEBUG=1 $(PY) -m flask init-db
 	FLASK_DEBUG=1 $(PY) -m flask seed-demo
@@ -33,7 +39,7 @@ run: install
 	  --user demo-taro --user demo-unlinked & op=$$!; trap 'kill $$op 2>/dev/null' EXIT INT TERM; \
 	FLASK_DEBUG=1 $(PY) -m flask run
 
-test: install /usr/bin/chromium lint
+test: install /usr/bin/chromium /usr/sbin/nginx lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFError
 from playhouse.db_url import connect as connect_url
 from werkzeug.exceptions import HTTPException
@@ -26,8 +28,9 @@ from rendering import ERROR_TITLES, no_such_step, render
 # Every setting can come from a FLASK_-prefixed environment variable (SPEC §4).
 DEFAULTS = {
     "EMAIL_CONFIRM_HOURS": 24,
-    # Links in mail are built from this, never from the request's Host header.
-    "EXTERNAL_BASE_URL": "http://localhost:5000",
+    # Links in mail are built from this, never from the request's Host header. Production
+    # refuses to start without a public https:// address; development falls back to DEV_BASE_URL.
+    "EXTERNAL_BASE_URL": None,
     "IDLE_TIMEOUT_MINUTES": 30,
     "ABSOLUTE_TIMEOUT_HOURS": 24,
     "LOGIN_MAX_FAILURES": 5,
@@ -38,9 +41,10 @@ DEFAULTS = {
     "MAIL_SUPPRESS_SEND": False,
     "MAIL_DEBUG": False,
     "WTF_CSRF_TIME_LIMIT": None,  # a form left open all afternoon still posts
-    # Rate limits per client address; RATELIMIT_STORAGE_URI=redis://… shares them between
-    # app servers. PROXY_FIX_X_FOR: how many reverse proxies add X-Forwarded-For.
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Rate limits per client address, counted in our database (ratelimit.py) or in
+    # RATELIMIT_STORAGE_URI=redis://…. PROXY_FIX_X_FOR: how many reverse proxies add
+    # X-Forwarded-For (1 behind deploy/nginx.conf).
+    "RATELIMIT_STORAGE_URI": "database://",
     "RATELIMIT_KEY_PREFIX": "webbilling",
     "LOGIN_RATE_LIMIT": "30 per minute; 300 per hour",
     "EMAIL_LINK_RATE_LIMIT": "30 per minute; 300 per hour",
@@ -56,7 +60,11 @@ DEFAULTS = {
     "DACCOUNT_CLIENT_ID": None,
     "DACCOUNT_CLIENT_SECRET": None,
     "DACCOUNT_TIMEOUT_SECONDS": 3,
+    # The largest real form (the line screen at 200 + 200 lines) is under 16 KB. A larger body
+    # is 413 before it is parsed; nginx refuses it before reading it (deploy/nginx.conf).
+    "MAX_CONTENT_LENGTH": 65536,
 }
+DEV_BASE_URL = "http://localhost:5000"
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -84,6 +92,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # The QA clock (development only; production never reads it): see clock.py.
     clock.use_dev_clock(Path(app.instance_path, "dev_clock") if app.debug else None)
     _configure_secret_key(app)
+    _check_external_base_url(app)
     app.config.setdefault(
         "DATABASE_URL", f"sqlite:///{Path(app.instance_path, 'webbilling.sqlite3')}"
     )
@@ -97,6 +106,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     mail.init_app(app)
     ratelimit.init_app(app)
+    # The only forwarding header trusted, and only as many entries as proxies were declared
+    # (gunicorn itself trusts none: gunicorn.conf.py). Not X-Forwarded-Proto: nothing here
+    # depends on the scheme (mail links, Secure cookies and HSTS come from settings).
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
 
@@ -166,7 +178,12 @@ def open_database(url: str):
 
 
 def _configure_secret_key(app: Flask) -> None:
-    if app.config.get("SECRET_KEY"):
+    if key := app.config.get("SECRET_KEY"):
+        size = len(key if isinstance(key, bytes) else str(key).encode())
+        if size < 32 and not (app.debug or app.testing):
+            raise RuntimeError(
+                "FLASK_SECRET_KEY is shorter than 32 bytes: production refuses to start with it."
+            )
         return
     if not (app.debug or app.testing):
         raise RuntimeError("FLASK_SECRET_KEY is not set: production refuses to start without it.")
@@ -177,11 +194,34 @@ def _configure_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 
+def _check_external_base_url(app: Flask) -> None:
+    """Every mailed link starts with EXTERNAL_BASE_URL: in production it must be the site's
+    public https:// address (a link to localhost, or over plain HTTP, would be useless or
+    leak the token)."""
+    if app.debug or app.testing:
+        app.config["EXTERNAL_BASE_URL"] = app.config["EXTERNAL_BASE_URL"] or DEV_BASE_URL
+        return
+    parts = urlsplit(str(app.config["EXTERNAL_BASE_URL"] or ""))
+    host = parts.hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+        local = address.is_loopback or address.is_unspecified
+    except ValueError:
+        local = host == "localhost" or host.endswith(".localhost")
+    if parts.scheme != "https" or not host or local:
+        raise RuntimeError(
+            "FLASK_EXTERNAL_BASE_URL must be the site's public https:// address (mailed links "
+            "start with it): production refuses to start without it."
+        )
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
+    if current_app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS only
+        headers["Strict-Transport-Security"] = "max-age=31536000"
     if request.endpoint not in assets.STATIC_ENDPOINTS:
         # Pages show personal data or one-time tokens: never keep them in any cache.
         headers["Cache-Control"] = "no-store"

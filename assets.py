@@ -4,6 +4,8 @@ compression of pages.
 htmx comes from the npm registry (package-lock.json pins 4.0.1 with its integrity hash) and is
 served from node_modules, never committed or fetched from a CDN. Each file is read and
 compressed (brotli 11, gzip 9) the first time it is asked for, then served from memory.
+Only names of files that exist when the process starts are looked up: anything else a client
+asks for is a 404 without touching the file system or taking memory.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from pathlib import Path
 
 import brotli
 from flask import Blueprint, Response, abort, request
-from werkzeug.security import safe_join
 
 ROOT = Path(__file__).parent
 SOURCES = {  # URL prefix under /static/ → folder
@@ -41,21 +42,32 @@ class Asset:
 
 
 @cache
+def files() -> dict[str, Path]:
+    """Every servable file by its name under /static/, as found once per process (a file
+    added later needs a restart, as a changed one always did)."""
+    found = {}
+    for prefix, folder in reversed(SOURCES.items()):  # the longer prefix wins
+        for path in folder.rglob("*"):
+            if path.is_file():
+                found[prefix + path.relative_to(folder).as_posix()] = path
+    return found
+
+
 def load(name: str) -> Asset | None:
-    for prefix, folder in SOURCES.items():
-        if name.startswith(prefix):
-            path = safe_join(str(folder), name.removeprefix(prefix))
-            if path is None or not Path(path).is_file():
-                return None
-            body = Path(path).read_bytes()
-            return Asset(
-                body=body,
-                brotli=brotli.compress(body, quality=11),
-                gzip=gzip.compress(body, 9, mtime=0),
-                mimetype=mimetypes.guess_type(path)[0] or "application/octet-stream",
-                digest=hashlib.sha256(body).hexdigest()[:12],
-            )
-    return None
+    path = files().get(name)
+    return None if path is None else _load(path)
+
+
+@cache  # bounded: one entry per file in files()
+def _load(path: Path) -> Asset:
+    body = path.read_bytes()
+    return Asset(
+        body=body,
+        brotli=brotli.compress(body, quality=11),
+        gzip=gzip.compress(body, 9, mtime=0),
+        mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        digest=hashlib.sha256(body).hexdigest()[:12],
+    )
 
 
 @bp.get("/static/<path:name>")

@@ -19,13 +19,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from peewee import CharField, Database, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import (
+    CharField,
+    Database,
+    DateTimeField,
+    DoubleField,
+    IntegerField,
+    Model,
+    OperationalError,
+    PostgresqlDatabase,
+    SqliteDatabase,
+)
 from playhouse.migrate import SchemaMigrator, migrate
 
-from models import MODELS, DAccountUsedKey, SchemaVersion
+from models import MODELS, SchemaVersion
+
+# A migration that creates a table declares the table as it was at that version (a model of
+# its own, bound to the migrator's database), never through models.py, which moves on.
 
 
-def _d_account_identity(migrator: SchemaMigrator) -> None:
+def _v2_d_account_identity(migrator: SchemaMigrator) -> None:
     """d-account login (#15): the linked d-account's issuer and subject, unique together, and
     the spent one-time values. A first-release link (d_account_linked set) stays linked, its
     issuer and subject unknown (NULL) until the member links a d-account again."""
@@ -34,12 +47,37 @@ def _d_account_identity(migrator: SchemaMigrator) -> None:
         migrator.add_column("member", "d_account_subject", CharField(null=True)),
         migrator.add_index("member", ("d_account_issuer", "d_account_subject"), unique=True),
     )
+
+    class DAccountUsedKey(Model):
+        key_hash = CharField(max_length=64, unique=True)
+        used_at = DateTimeField(index=True)
+
+        class Meta:
+            database = migrator.database
+            table_name = "daccountusedkey"
+
     migrator.database.create_tables([DAccountUsedKey])
+
+
+def _v3_rate_limit_counters(migrator: SchemaMigrator) -> None:
+    """Rate-limit counters in the database (ratelimit.DatabaseStorage, #11)."""
+
+    class RateLimitCounter(Model):
+        key = CharField(primary_key=True)
+        hits = IntegerField()
+        expires_at = DoubleField(index=True)
+
+        class Meta:
+            database = migrator.database
+            table_name = "ratelimitcounter"
+
+    migrator.database.create_tables([RateLimitCounter])
 
 
 # version → the function that brings version - 1 up to it.
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
-    2: _d_account_identity,
+    2: _v2_d_account_identity,
+    3: _v3_rate_limit_counters,
 }
 LATEST = 1 + len(MIGRATIONS)
 UPGRADE_LOCK = 0x77620001  # pg_advisory_xact_lock's key: any number no other code uses

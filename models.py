@@ -11,6 +11,7 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -177,6 +178,15 @@ class DAccountUsedKey(db.Model):
     used_at = DateTimeField(default=utcnow, index=True)
 
 
+class RateLimitCounter(db.Model):
+    """One counter of the `limits` library (ratelimit.DatabaseStorage): the hits of one client
+    in one window of one limit, until `expires_at` (seconds since the epoch)."""
+
+    key = CharField(primary_key=True)
+    hits = IntegerField()
+    expires_at = DoubleField(index=True)
+
+
 class SchemaVersion(db.Model):
     """One row: the schema version this database is at (see migrations.py)."""
 
@@ -196,6 +206,7 @@ MODELS = [
     ChangeHistory,
     OutboxMail,
     DAccountUsedKey,
+    RateLimitCounter,
 ]
 
 

@@ -1,6 +1,7 @@
 """Load without loss: concurrent members doing the real flows (phone change, email change with
-its mailed link, line add/cancel, password change) against the real server on SQLite for a
-bounded time, then a consistency check of every acknowledged change.
+its mailed link, line add/cancel, password change) against the production setup (nginx over
+HTTPS in front of gunicorn) on SQLite for a bounded time, then a consistency check of every
+acknowledged change.
 
     .venv/bin/python bench/soak.py [seconds] [members]
 """
@@ -17,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.throughput import server_cpu  # noqa: E402
 from phones import display  # noqa: E402
-from tests.live import Browser, app_env, flask, free_port, start  # noqa: E402
+from tests.live import PROXIED, Browser, app_env, behind_nginx, flask, free_port, start  # noqa: E402
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 MEMBERS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
@@ -31,7 +33,8 @@ def seed(database_url: str) -> int:
     import os
 
     os.environ["FLASK_DATABASE_URL"] = database_url
-    os.environ["FLASK_SECRET_KEY"] = "soak"
+    os.environ["FLASK_SECRET_KEY"] = "soak" * 8
+    os.environ["FLASK_EXTERNAL_BASE_URL"] = "https://billing.example.jp"
     from app import create_app
     from extensions import db
     from hashing import hash_secret
@@ -235,28 +238,35 @@ def main() -> None:
             f"FLASK_{name}_RATE_LIMIT": "100000 per minute"
             for name in ("LOGIN", "EMAIL_LINK", "EMAIL_CHANGE")
         }
-        env = app_env(url, BIND=f"127.0.0.1:{free_port()}", **limits)
+        env = app_env(url, BIND=f"127.0.0.1:{free_port()}", **PROXIED, **limits)
         flask(env, "init-db")
         flask(env, "seed-demo")
         company_id = seed(url)
         server = start("app:create_app()", env)
         try:
-            until = time.monotonic() + SECONDS
-            soakers = [Soaker(server.url, i, company_id, database, until) for i in range(MEMBERS)]
-            for s in soakers:
-                s.start()
-            for s in soakers:
-                s.join()
-            problems = consistency(soakers, database, server.url)
+            with behind_nginx(server.url) as site:
+                until = time.monotonic() + SECONDS
+                soakers = [Soaker(site, i, company_id, database, until) for i in range(MEMBERS)]
+                cpu = server_cpu()
+                for s in soakers:
+                    s.start()
+                for s in soakers:
+                    s.join()
+                cpu = server_cpu() - cpu
+                problems = consistency(soakers, database, site)
         finally:
             server.terminate()
             server.wait(10)
     flows = sum((s.done for s in soakers), Counter())
     errors = [e for s in soakers for e in s.errors]
-    print(f"{MEMBERS} members, {SECONDS} s, gunicorn on SQLite")
+    print(f"{MEMBERS} members, {SECONDS} s, nginx (HTTPS) in front of gunicorn, SQLite")
     print(
         f"completed flows: {sum(flows.values())}  "
         + "  ".join(f"{k} {v}" for k, v in sorted(flows.items()))
+    )
+    # Flows per minute swing with the load of a shared machine; server CPU per flow much less.
+    print(
+        f"server CPU (gunicorn, nginx): {cpu * 1000 / max(1, sum(flows.values())):.1f} ms per flow"
     )
     print(f"errors: {len(errors)}  5xx: {sum(s.server_errors for s in soakers)}")
     for error, count in Counter(errors).most_common(10):

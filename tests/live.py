@@ -1,15 +1,19 @@
 """The real server on loopback, for tests and benchmarks: gunicorn with the production settings
-(`running`, `start`), and a member's browser without the browser (`Browser`): cookies, CSRF
+(`running`, `start`), nginx in front of it from deploy/nginx.conf over TLS (`behind_nginx`,
+`running(nginx=True)`), and a member's browser without the browser (`Browser`): cookies, CSRF
 tokens and form posts over real HTTP."""
 
 from __future__ import annotations
 
+import atexit
 import http.cookiejar
 import os
 import re
 import secrets
+import shutil
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -18,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +41,7 @@ def app_env(database_url: str, **extra) -> dict:
         "FLASK_SECRET_KEY": secrets.token_hex(32),
         "FLASK_DATABASE_URL": database_url,
         "FLASK_SESSION_COOKIE_SECURE": "false",
+        "FLASK_EXTERNAL_BASE_URL": "https://billing.example.jp",
         **extra,
     }
 
@@ -56,9 +62,13 @@ def running(
     database_url: str | None = None,
     seed=True,
     workers: int | None = None,
+    nginx: bool = False,
     **extra,
 ):
-    """Yield the base URL of a gunicorn serving `app` with a fresh seeded SQLite database."""
+    """Yield the base URL of a gunicorn serving `app` with a fresh seeded SQLite database; with
+    `nginx`, the HTTPS URL of nginx in front of it, as in production (Secure cookies)."""
+    if nginx:
+        extra = {**PROXIED, **extra}
     with tempfile.TemporaryDirectory() as tmp:
         env = app_env(database_url or f"sqlite:///{tmp}/bench.sqlite3", **extra)
         if seed:
@@ -70,7 +80,11 @@ def running(
             env["WEB_CONCURRENCY"] = str(workers)
         process = start(app, env)
         try:
-            yield process.url
+            if nginx:
+                with behind_nginx(process.url) as url:
+                    yield url
+            else:
+                yield process.url
         finally:
             process.terminate()
             process.wait(10)
@@ -78,7 +92,7 @@ def running(
 
 def start(app: str, env: dict, stderr=subprocess.DEVNULL) -> subprocess.Popen:
     """Start gunicorn in its own process group (so a test can SIGKILL all of it) and wait
-    until it answers. `env["BIND"]` says where; its log goes to `stderr`."""
+    until it answers. `env["BIND"]` says where; its error log goes to `stderr` (a file)."""
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", "gunicorn.conf.py", app],
         cwd=ROOT,
@@ -87,15 +101,107 @@ def start(app: str, env: dict, stderr=subprocess.DEVNULL) -> subprocess.Popen:
         stderr=stderr,
     )
     process.url = f"http://{env['BIND']}"
+    wait_until_answering(process.url, "gunicorn")
+    return process
+
+
+def wait_until_answering(url: str, name: str) -> None:
     for _ in range(150):
         try:
-            urllib.request.urlopen(process.url + "/", timeout=1)
-            return process
+            urllib.request.urlopen(url + "/", timeout=1, context=tls_context())
+            return
         except urllib.error.HTTPError:
-            return process  # it answered
+            return  # it answered
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError(f"{name} did not start")
+
+
+# The app's settings behind nginx, as the README's production section has them.
+PROXIED = {"FLASK_PROXY_FIX_X_FOR": "1", "FLASK_SESSION_COOKIE_SECURE": "true"}
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# What Debian's /etc/nginx/nginx.conf puts around the site file, every path under the prefix
+# (`gzip on` included: the site file must turn it off).
+NGINX_MAIN = """\
+{user}
+worker_processes 1;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+    sendfile on;
+    tcp_nopush on;
+    types_hash_max_size 2048;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers on;
+    gzip on;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {prefix}/webbilling.conf;
+}}
+"""
+
+
+@contextmanager
+def behind_nginx(upstream: str):
+    """nginx with deploy/nginx.conf in front of the gunicorn at `upstream`, started from a
+    temporary prefix on a free loopback port; yields its HTTPS URL (certificate: tls_files())."""
+    certificate, key = tls_files()
+    port = free_port()
+    values = {
+        "@SERVER_NAME@": "127.0.0.1",
+        "@LISTEN@": f"127.0.0.1:{port}",
+        "@REDIRECT_LISTEN@": f"127.0.0.1:{free_port()}",
+        "@CERTIFICATE@": certificate,
+        "@CERTIFICATE_KEY@": key,
+        "@UPSTREAM@": upstream.removeprefix("http://"),
+    }
+    with tempfile.TemporaryDirectory() as prefix:
+        site = (ROOT / "deploy" / "nginx.conf").read_text()
+        for placeholder, value in values.items():
+            site = site.replace(placeholder, value)
+        Path(prefix, "webbilling.conf").write_text(site)
+        # As root, nginx would run its workers as `nobody`, who cannot read the prefix.
+        user = "user root;" if os.geteuid() == 0 else ""
+        Path(prefix, "nginx.conf").write_text(NGINX_MAIN.format(prefix=prefix, user=user))
+        process = subprocess.Popen(
+            [NGINX, "-e", "stderr", "-p", prefix, "-c", f"{prefix}/nginx.conf"]
+            + ["-g", "daemon off;"],
+            start_new_session=True,
+        )
+        url = f"https://127.0.0.1:{port}"
+        try:
+            wait_until_answering(url, "nginx")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+@cache
+def tls_files() -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and its key, made once per process."""
+    folder = tempfile.mkdtemp(prefix="webbilling-tls-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    certificate, key = f"{folder}/cert.pem", f"{folder}/key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        + ["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate],
+        check=True,
+        capture_output=True,
+    )
+    return certificate, key
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """Client side: trusts the certificate of tls_files()."""
+    return ssl.create_default_context(cafile=tls_files()[0])
 
 
 TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -111,7 +217,9 @@ class Browser:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()
+            urllib.request.HTTPCookieProcessor(self.jar),
+            NoRedirect(),
+            urllib.request.HTTPSHandler(context=tls_context()),
         )
         self.token = ""
 

@@ -30,13 +30,80 @@ def test_development_generates_a_secret_key_into_instance(tmp_path, monkeypatch)
     assert first.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'webbilling.sqlite3'}"
 
 
+PRODUCTION_KEY = "k" * 32
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        None,
+        "",
+        "http://billing.example.jp",
+        "https://localhost:5000",
+        "https://127.0.0.1",
+        "https://[::1]:8443",
+        "https://app.localhost",
+        "billing.example.jp",
+    ],
+)
+def test_production_refuses_to_start_without_a_public_https_base_url(
+    tmp_path, monkeypatch, base_url
+):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.delenv("FLASK_EXTERNAL_BASE_URL", raising=False)
+    config = {"SECRET_KEY": PRODUCTION_KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    if base_url is not None:
+        config["EXTERNAL_BASE_URL"] = base_url
+    with pytest.raises(RuntimeError, match="FLASK_EXTERNAL_BASE_URL"):
+        create_app(config)
+    create_app(config | {"EXTERNAL_BASE_URL": "https://billing.example.jp"})
+
+
+def test_production_refuses_a_secret_key_shorter_than_32_bytes(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    config = {
+        "EXTERNAL_BASE_URL": "https://billing.example.jp",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    }
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY.*32"):
+        create_app(config | {"SECRET_KEY": "k" * 31})
+    create_app(config | {"SECRET_KEY": "鍵" * 11})  # 33 bytes in UTF-8
+
+
+def test_development_mails_links_to_the_local_server_without_a_base_url(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLASK_EXTERNAL_BASE_URL", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["EXTERNAL_BASE_URL"] == "http://localhost:5000"
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_hsts_is_sent_exactly_when_cookies_are_secure(tmp_path, secure):
+    from .conftest import make_app
+
+    client = make_app(tmp_path, SESSION_COOKIE_SECURE=secure).test_client()
+    for path in ("/login", "/static/css/site.css", "/no-such-page"):
+        hsts = client.get(path).headers.get("Strict-Transport-Security")
+        assert hsts == ("max-age=31536000" if secure else None)
+
+
+def test_a_body_over_64_kb_is_refused_with_a_clear_page(client):
+    token = token_in(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"csrf_token": token, "login_id": "taro0001", "password": "x" * 65536}
+    )
+    assert response.status_code == 413
+    assert "送信内容が大きすぎます" in response.get_data(as_text=True)
+
+
 def test_settings_come_from_flask_prefixed_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env-" + "k" * 32)
+    monkeypatch.setenv("FLASK_EXTERNAL_BASE_URL", "https://billing.example.jp")
     monkeypatch.setenv("FLASK_EMAIL_CONFIRM_HOURS", "12")
     monkeypatch.setenv("FLASK_MAIL_PORT", "2525")
     monkeypatch.setenv("FLASK_DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
     app = create_app()
-    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SECRET_KEY"] == "from-env-" + "k" * 32
     assert app.config["EMAIL_CONFIRM_HOURS"] == 12
     assert app.config["MAIL_PORT"] == 2525
     assert app.config["SESSION_COOKIE_SECURE"] is True  # not debug: Secure cookie

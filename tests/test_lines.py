@@ -525,6 +525,22 @@ def test_a_forged_staged_list_longer_than_any_real_one_is_cut(member_client):
     assert response.get_data(as_text=True).count('name="staged"') <= 250
 
 
+def test_the_fullest_line_screen_fits_well_under_the_64_kb_body_limit(member_client):
+    """200 staged lines of 11 digits and 200 ticked lines with 10-digit ids: the most a real
+    line screen posts (the staged list is capped at 200 by the rules)."""
+    from urllib.parse import urlencode
+
+    data = {
+        "company": company(),
+        "number": "090-1234-5678",
+        "staged": [f"{company()}:090{10000000 + i}" for i in range(200)],
+        "cancel": [str(9_000_000_000 + i) for i in range(200)],
+    }
+    assert len(urlencode(data, doseq=True)) < 16_384  # four times over
+    response = post(member_client, "/account/lines/confirm", data, HX)
+    assert response.status_code == 422  # read and judged, not refused for its size
+
+
 def test_steps_need_login(client):
     assert client.get("/account/lines").status_code == 303
     response = client.get("/account/lines", headers=HX)

@@ -12,12 +12,12 @@ from .live import Browser, app_env, free_port, start
 
 
 @pytest.fixture
-def two_servers(app, tmp_path):
+def two_servers(app, tmp_path, request):
     """Two gunicorn processes, one database (already seeded by the `app` fixture), one
-    secret key, and Redis for rate limits when this machine runs it."""
+    secret key; rate limits counted in that database, or in Redis when a test asks for it."""
     url = app.config["DATABASE_URL"]
     extra = {}
-    if redis_running():  # limits shared by both servers, under a key prefix of this test's own
+    if getattr(request, "param", "database") == "redis":  # under a key prefix of its own
         extra = {
             "FLASK_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
             "FLASK_RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
@@ -103,7 +103,14 @@ def test_a_login_id_claimed_on_both_servers_at_once_goes_to_one(two_servers):
     assert winners == [303, 303]
 
 
+def test_rate_limits_are_shared_through_the_database(two_servers):
+    a, b = two_servers
+    statuses = [Browser(server).log_in("nobody99", "x") for server in (a, b) * 16]
+    assert statuses.count(429) == 2  # 30 per minute in all, not per server
+
+
 @pytest.mark.skipif(not redis_running(), reason="needs Redis on 127.0.0.1:6379 to share limits")
+@pytest.mark.parametrize("two_servers", ["redis"], indirect=True)
 def test_rate_limits_are_shared_through_redis(two_servers):
     a, b = two_servers
     statuses = [Browser(server).log_in("nobody99", "x") for server in (a, b) * 16]

@@ -303,7 +303,11 @@ def test_the_log_is_on_in_production_and_development_off_in_tests_and_when_told(
     from app import create_app
 
     def request_log(**config):
-        settings = {"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+        settings = {
+            "SECRET_KEY": "x" * 32,
+            "EXTERNAL_BASE_URL": "https://billing.example.jp",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        }
         app = create_app(settings | config, instance_path=str(tmp_path))
         app.test_client().get("/healthz")
         return app.config["REQUEST_LOG"], len(log_lines(capsys.readouterr().err))
