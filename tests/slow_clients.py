@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import select
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -102,6 +103,20 @@ def timed_get(url: str, path: str = "/login", timeout: float = 5) -> tuple[float
         return time.perf_counter() - started, type(error).__name__
 
 
+def _answer_so_far(sock: socket.socket) -> bytes:
+    """What the server has answered already, without waiting. A TLS socket can be readable
+    with no answer in it (TLS 1.3 sends session tickets after the handshake): that is b""."""
+    if not select.select([sock], [], [], 0)[0]:
+        return b""
+    sock.setblocking(False)
+    try:
+        return sock.recv(4096)
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return b""
+    finally:
+        sock.settimeout(10)
+
+
 def send_huge_body(url: str, mebibytes: int = 50, chunked: bool = False) -> dict:
     """POST /login with a body of `mebibytes`, sent as fast as the server takes it until it
     answers: the status, and how much of the body had gone out by then. (One thread: a TLS
@@ -118,15 +133,16 @@ def send_huge_body(url: str, mebibytes: int = 50, chunked: bool = False) -> dict
     sent = 0
     with connect(url, timeout=10) as sock:
         started = time.perf_counter()
+        first = b""
         try:
             sock.sendall(head)
-            while sent < total and not select.select([sock], [], [], 0)[0]:
+            while sent < total and not (first := _answer_so_far(sock)):
                 sock.sendall(block)
                 sent += 65536
         except OSError:
             pass  # the server stopped reading: what it should do
         try:
-            first = sock.recv(4096)
+            first = first or sock.recv(4096)
             status = int(first.split(b" ", 2)[1])
         except (OSError, ValueError, IndexError) as error:
             status = type(error).__name__
