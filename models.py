@@ -85,6 +85,17 @@ class LoginSession(db.Model):
     previous_login_at = DateTimeField(null=True)
 
 
+class PendingLogin(db.Model):
+    """A login waiting for its secret question (SPEC §2.0): the member proved their password
+    (or d-account) and has 10 minutes to answer. The browser holds a random token; only its
+    SHA-256 is stored. Used once; deleted when the member's login ID or password changes."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    member = ForeignKeyField(Member, backref="pending_logins", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow, index=True)
+    next_url = CharField(null=True)
+
+
 class CredentialHistory(db.Model):
     """Past and current login IDs (lower-cased) and password hashes, newest last."""
 
@@ -197,6 +208,7 @@ MODELS = [
     SchemaVersion,
     Member,
     LoginSession,
+    PendingLogin,
     CredentialHistory,
     EmailChangeRequest,
     Company,
