@@ -76,7 +76,8 @@ def _v3_rate_limit_counters(migrator: SchemaMigrator) -> None:
 
 
 def _v4_pending_logins(migrator: SchemaMigrator) -> None:
-    """The secret-question login step held on the server (#11)."""
+    """The secret-question login step held on the server, and the row that unknown login IDs
+    and locked accounts write (#11)."""
 
     class Member(Model):
         class Meta:
@@ -93,7 +94,14 @@ def _v4_pending_logins(migrator: SchemaMigrator) -> None:
             database = migrator.database
             table_name = "pendinglogin"
 
-    migrator.database.create_tables([PendingLogin])
+    class LoginDecoy(Model):
+        writes = IntegerField(default=0)
+
+        class Meta:
+            database = migrator.database
+            table_name = "logindecoy"
+
+    migrator.database.create_tables([PendingLogin, LoginDecoy])
 
 
 # version → the function that brings version - 1 up to it.

@@ -96,6 +96,14 @@ class PendingLogin(db.Model):
     next_url = CharField(null=True)
 
 
+class LoginDecoy(db.Model):
+    """One row, changed by every check of a secret that reserved nothing (an unknown login ID,
+    a locked account), so that it costs the same write as a wrong password's reservation and
+    the answers take the same time (blueprints/auth/login.py). `writes` means nothing else."""
+
+    writes = IntegerField(default=0)
+
+
 class CredentialHistory(db.Model):
     """Past and current login IDs (lower-cased) and password hashes, newest last."""
 
@@ -209,6 +217,7 @@ MODELS = [
     Member,
     LoginSession,
     PendingLogin,
+    LoginDecoy,
     CredentialHistory,
     EmailChangeRequest,
     Company,

@@ -20,21 +20,18 @@ from peewee import Case
 from clock import utcnow
 from extensions import db
 from hashing import hash_secret, needs_rehash, verify_secret
-from models import Member
+from models import LoginDecoy, Member
 
 
 def check_password(login_id: str, password: str) -> Member | None:
     """The member whose ID and password these are, or None.
 
-    An unknown ID, a wrong password and a locked account do the same work — one row written,
+    An unknown ID, a wrong password and a locked account do the same work — one row changed,
     one argon2 verification — so the answer takes the same time whichever it is, and the caller
     gives the same message for all of them.
     """
     member, lock = _reserve(Member.login_id_key == login_id.lower())
-    if member is None:
-        _decoy_write()
-    verify = member is not None and lock is not False
-    if not verify_secret(member.password_hash if verify else None, password):
+    if not verify_secret(member.password_hash if member else None, password):
         return None
     if not _give_back(member, lock):
         return None
@@ -47,43 +44,44 @@ def check_member_secret(member: Member, secret_hash: str | None, given: str) -> 
     """A secret of a logged-in or logging-in member (the secret answer at login, the current
     password on the credentials form): reserved and counted exactly as a password on the login
     page; a locked account is not verified at all."""
-    _, lock = _reserve(Member.id == member.id)
-    if lock is False:
+    reserved, lock = _reserve(Member.id == member.id)
+    if reserved is None:
         return False
     return verify_secret(secret_hash, given) and _give_back(member, lock)
 
 
-def _reserve(which) -> tuple[Member | None, datetime | None | bool]:
-    """Count one attempt against the member `which` selects, unless locked. Returns the member
-    (None: no such member) and what the attempt holds: False (locked, nothing reserved), None
-    (a reservation below the limit) or the lock this reservation set (it was the last one).
+def _reserve(which) -> tuple[Member | None, datetime | None]:
+    """Count one attempt against the member `which` selects, unless it is locked. Returns the
+    member as updated (None: no such member, or locked: nothing reserved) and the lock this
+    reservation set when it was the last one allowed.
 
-    One statement, the row written in every case (a locked account's is written unchanged),
-    so the three failing cases cost the same."""
+    Nothing reserved writes the decoy row instead, so the three failing cases (unknown ID,
+    locked, wrong) each change exactly one row: SQLite does not even write a page that an
+    UPDATE leaves unchanged, PostgreSQL always does, so the conditions are in the WHERE."""
     config = current_app.config
     now = utcnow()
     lock_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-    free = Member.locked_until.is_null() | (Member.locked_until <= now)
-    last = free & (Member.failed_logins + 1 >= config["LOGIN_MAX_FAILURES"])
+    last = Member.failed_logins + 1 >= config["LOGIN_MAX_FAILURES"]
     query = (
         Member.update(
             {
-                Member.failed_logins: Case(
-                    None, [(last, 0), (free, Member.failed_logins + 1)], Member.failed_logins
-                ),
-                Member.locked_until: Case(None, [(last, lock_until)], Member.locked_until),
+                Member.failed_logins: Case(None, [(last, 0)], Member.failed_logins + 1),
+                # a lock that ran out is cleared here, the count having restarted at 0
+                Member.locked_until: Case(None, [(last, lock_until)], None),
             }
         )
-        .where(which)
+        .where(which & (Member.locked_until.is_null() | (Member.locked_until <= now)))
         .returning(Member)
     )
     with db.database.atomic():
         member = next(iter(query.execute()), None)
-    if member is None:
-        return None, False
-    if member.locked_until == lock_until:
-        return member, lock_until
-    return member, False if member.is_locked(now) else None
+        if member is None:
+            LoginDecoy.insert(id=1, writes=1).on_conflict(
+                conflict_target=[LoginDecoy.id],
+                update={LoginDecoy.writes: LoginDecoy.writes + 1},
+            ).execute()
+            return None, None
+    return member, member.locked_until
 
 
 def _give_back(member: Member, lock: datetime | None) -> bool:
@@ -94,23 +92,14 @@ def _give_back(member: Member, lock: datetime | None) -> bool:
             locked_until=None, failed_logins=current_app.config["LOGIN_MAX_FAILURES"] - 1
         ).where((Member.id == member.id) & (Member.locked_until == lock))
     else:
-        now = utcnow()
         lifted = Member.update(
             failed_logins=Case(None, [(Member.failed_logins > 0, Member.failed_logins - 1)], 0)
         ).where(
             (Member.id == member.id)
-            & (Member.locked_until.is_null() | (Member.locked_until <= now))
+            & (Member.locked_until.is_null() | (Member.locked_until <= utcnow()))
         )
     with db.database.atomic():
         return lifted.execute() == 1
-
-
-def _decoy_write() -> None:
-    """An unknown login ID writes a row too (the first member's, unchanged), so that it takes
-    as long as a known one."""
-    first = Member.select(Member.id).order_by(Member.id).limit(1)
-    with db.database.atomic():
-        Member.update(failed_logins=Member.failed_logins).where(Member.id == first).execute()
 
 
 def record_failure(member: Member) -> None:
