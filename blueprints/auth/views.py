@@ -66,7 +66,7 @@ def login_secret():
                     landing = safe_next(pending.next_url or "") or url_for("account.top")
                     return redirect(landing, 303)
             session.pop(PENDING_KEY, None)
-            flash(AGAIN if spent else USED)
+            flash(FAILED if spent else USED)  # spent but locked meanwhile: as a locked login
             return redirect(url_for("auth.login"), 303)
         form.answer.errors.append("秘密の質問の回答が正しくありません。")
         if Member.get_by_id(member.id).is_locked(utcnow()):
