@@ -30,6 +30,7 @@ from peewee import (
     OperationalError,
     PostgresqlDatabase,
     SqliteDatabase,
+    TextField,
 )
 from playhouse.migrate import SchemaMigrator, migrate
 
@@ -88,7 +89,7 @@ def _v4_pending_logins(migrator: SchemaMigrator) -> None:
         token_hash = CharField(max_length=64, unique=True)
         member = ForeignKeyField(Member, on_delete="CASCADE")
         created_at = DateTimeField(index=True)
-        next_url = CharField(null=True)
+        next_url = TextField(null=True)
 
         class Meta:
             database = migrator.database

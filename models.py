@@ -93,7 +93,7 @@ class PendingLogin(db.Model):
     token_hash = CharField(max_length=64, unique=True)
     member = ForeignKeyField(Member, backref="pending_logins", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow, index=True)
-    next_url = CharField(null=True)
+    next_url = TextField(null=True)
 
 
 class LoginDecoy(db.Model):

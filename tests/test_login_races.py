@@ -301,3 +301,13 @@ def test_a_credential_change_gives_this_session_a_new_token(app, target):
 def test_the_database_is_the_configured_one(app):
     if TEST_DATABASE_URL:
         assert app.config["DATABASE_URL"].startswith("postgresql")
+
+
+def test_the_secret_step_keeps_a_long_next_address(app):
+    enable_secret_auth()
+    client = app.test_client()
+    target = "/account?" + "x" * 400
+    token = token_in(client.get("/login").get_data(as_text=True))
+    data = {"csrf_token": token, "login_id": "taro0001", "password": PASSWORD, "next": target}
+    assert client.post("/login", data=data).headers["Location"] == "/login/secret"
+    assert secret_post(client, ANSWER)().headers["Location"] == target

@@ -65,7 +65,7 @@ def end_login_session() -> None:
     session.clear()
 
 
-def end_other_sessions(member: Member) -> str:
+def after_credential_change(member: Member) -> str:
     """After a credential change, inside its transaction: log the member out everywhere else,
     void their pending login steps, and give this session a new token (a copy of the old cookie
     opens nothing, as after a login). Returns the token: `keep_token()` it once committed."""
