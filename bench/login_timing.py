@@ -92,7 +92,7 @@ def main() -> None:
                     raise SystemExit(f"{case}: answered {status}, not {expected}")
                 times[case].append(elapsed)
     load = os.getloadavg()[0]  # other work on the machine widens every spread
-    print(f"POST /login, {TRIES} tries per case, gunicorn (3 sync workers), SQLite, load {load:.1f}")
+    print(f"POST /login, {TRIES} tries per case, gunicorn (3 workers), SQLite, load {load:.1f}")
     for case, values in times.items():
         q1, median, q3 = statistics.quantiles(values, n=4)
         print(f"  {case:8} median {median:6.2f} ms  (quartiles {q1:6.2f} – {q3:6.2f} ms)")
