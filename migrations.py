@@ -24,11 +24,13 @@ from peewee import (
     Database,
     DateTimeField,
     DoubleField,
+    ForeignKeyField,
     IntegerField,
     Model,
     OperationalError,
     PostgresqlDatabase,
     SqliteDatabase,
+    TextField,
 )
 from playhouse.migrate import SchemaMigrator, migrate
 
@@ -74,10 +76,40 @@ def _v3_rate_limit_counters(migrator: SchemaMigrator) -> None:
     migrator.database.create_tables([RateLimitCounter])
 
 
+def _v4_pending_logins(migrator: SchemaMigrator) -> None:
+    """The secret-question login step held on the server, and the row that unknown login IDs
+    and locked accounts write (#11)."""
+
+    class Member(Model):
+        class Meta:
+            database = migrator.database
+            table_name = "member"
+
+    class PendingLogin(Model):
+        token_hash = CharField(max_length=64, unique=True)
+        member = ForeignKeyField(Member, on_delete="CASCADE")
+        created_at = DateTimeField(index=True)
+        next_url = TextField(null=True)
+
+        class Meta:
+            database = migrator.database
+            table_name = "pendinglogin"
+
+    class LoginDecoy(Model):
+        writes = IntegerField(default=0)
+
+        class Meta:
+            database = migrator.database
+            table_name = "logindecoy"
+
+    migrator.database.create_tables([PendingLogin, LoginDecoy])
+
+
 # version → the function that brings version - 1 up to it.
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _v2_d_account_identity,
     3: _v3_rate_limit_counters,
+    4: _v4_pending_logins,
 }
 LATEST = 1 + len(MIGRATIONS)
 UPGRADE_LOCK = 0x77620001  # pg_advisory_xact_lock's key: any number no other code uses

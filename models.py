@@ -85,6 +85,25 @@ class LoginSession(db.Model):
     previous_login_at = DateTimeField(null=True)
 
 
+class PendingLogin(db.Model):
+    """A login waiting for its secret question (SPEC §2.0): the member proved their password
+    (or d-account) and has 10 minutes to answer. The browser holds a random token; only its
+    SHA-256 is stored. Used once; deleted when the member's login ID or password changes."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    member = ForeignKeyField(Member, backref="pending_logins", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow, index=True)
+    next_url = TextField(null=True)
+
+
+class LoginDecoy(db.Model):
+    """One row, changed by every check of a secret that reserved nothing (an unknown login ID,
+    a locked account), so that it costs the same write as a wrong password's reservation and
+    the answers take the same time (blueprints/auth/login.py). `writes` means nothing else."""
+
+    writes = IntegerField(default=0)
+
+
 class CredentialHistory(db.Model):
     """Past and current login IDs (lower-cased) and password hashes, newest last."""
 
@@ -197,6 +216,8 @@ MODELS = [
     SchemaVersion,
     Member,
     LoginSession,
+    PendingLogin,
+    LoginDecoy,
     CredentialHistory,
     EmailChangeRequest,
     Company,

@@ -17,7 +17,7 @@ from flask import current_app, flash, g, request, session, url_for
 
 from clock import utcnow
 from extensions import BARE_ENDPOINTS, db
-from models import LoginSession, Member
+from models import LoginSession, Member, PendingLogin
 from prepared import Prepared
 from rendering import client_redirect, is_htmx
 
@@ -26,27 +26,37 @@ SESSION_KEY = "sid"
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_login_session(member: Member) -> None:
-    """Log `member` in with a brand-new session (no fixation) and record the login time."""
+def start_login_session(member: Member) -> bool:
+    """Log `member` in with a brand-new session (no fixation), record the login time and clear
+    the failure count; False (nothing done) when the account got locked meanwhile: a lock set
+    while the member's last check ran is never cleared by it (see login.py)."""
     now = utcnow()
     token = secrets.token_urlsafe(32)
     with db.database.atomic():
+        started = (
+            Member.update(last_login_at=now, failed_logins=0, locked_until=None)
+            .where(
+                (Member.id == member.id)
+                & (Member.locked_until.is_null() | (Member.locked_until <= now))
+            )
+            .execute()
+        )
+        if not started:
+            return False
         LoginSession.create(
-            token_hash=_digest(token),
+            token_hash=digest(token),
             member=member,
             created_at=now,
             last_seen_at=now,
             previous_login_at=member.last_login_at,
         )
-        Member.update(last_login_at=now, failed_logins=0, locked_until=None).where(
-            Member.id == member.id
-        ).execute()
     session.clear()
     session[SESSION_KEY] = token
+    return True
 
 
 def end_login_session() -> None:
@@ -55,11 +65,21 @@ def end_login_session() -> None:
     session.clear()
 
 
-def end_other_sessions(member: Member) -> None:
-    """Log the member out everywhere but here (after a credential change)."""
+def after_credential_change(member: Member) -> str:
+    """After a credential change, inside its transaction: log the member out everywhere else,
+    void their pending login steps, and give this session a new token (a copy of the old cookie
+    opens nothing, as after a login). Returns the token: `keep_token()` it once committed."""
     LoginSession.delete().where(
         (LoginSession.member == member.id) & (LoginSession.id != g.login.id)
     ).execute()
+    PendingLogin.delete().where(PendingLogin.member == member.id).execute()
+    token = secrets.token_urlsafe(32)
+    LoginSession.update(token_hash=digest(token)).where(LoginSession.id == g.login.id).execute()
+    return token
+
+
+def keep_token(token: str) -> None:
+    session[SESSION_KEY] = token
 
 
 def end_all_sessions(member: Member) -> None:
@@ -77,7 +97,7 @@ def load_login() -> None:
     token = session.get(SESSION_KEY)
     if token is None:
         return
-    login = next(iter(_find_login(_digest(token))), None)
+    login = next(iter(_find_login(digest(token))), None)
     now = utcnow()
     config = current_app.config
     if (

@@ -1,22 +1,27 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import timedelta
 
 from flask import flash, g, redirect, render_template, request, session, url_for
 
 import ratelimit
 from clock import utcnow
-from models import Member
+from extensions import db
+from models import Member, PendingLogin
 
 from . import bp
 from .forms import LoginForm, SecretAnswerForm
 from .login import check_member_secret, check_password
-from .sessions import end_login_session, load_login, safe_next, start_login_session
+from .sessions import digest, end_login_session, load_login, safe_next, start_login_session
 
 FAILED = "ログインIDまたはログインパスワードが正しくありません。"
 CANCELLED = "Webビリングは解約済みのため、ログインできません。"
 PENDING_KEY = "pending_login"
 PENDING_FOR = timedelta(minutes=10)
+AGAIN = "もう一度ログインIDとログインパスワードを入力してください。"
+USED = "このログインの手続きは完了済みか、無効になりました。" + AGAIN
+EXPIRED = "秘密の質問への回答の有効期限（10分）が過ぎました。" + AGAIN
 
 bp.before_app_request(load_login)
 
@@ -45,16 +50,24 @@ def login():
 @bp.route("/login/secret", methods=["GET", "POST"])
 def login_secret():
     """Second login step: the member's secret question."""
-    pending = session.get(PENDING_KEY)
-    member = _pending_member(pending)
-    if member is None:
+    pending, problem = _pending_login()
+    if pending is None:
         session.pop(PENDING_KEY, None)
-        flash("もう一度ログインIDとログインパスワードを入力してください。")
+        flash(problem)
         return redirect(url_for("auth.login"), 303)
+    member = pending.member
     form = SecretAnswerForm()
     if form.validate_on_submit():
         if check_member_secret(member, member.secret_answer_hash, form.answer.data):
-            return _logged_in(member, pending.get("next"))
+            # Spent before the session starts: of two copies of this step, one logs in.
+            with db.database.atomic():
+                spent = PendingLogin.delete().where(PendingLogin.id == pending.id).execute()
+                if spent and start_login_session(member):
+                    landing = safe_next(pending.next_url or "") or url_for("account.top")
+                    return redirect(landing, 303)
+            session.pop(PENDING_KEY, None)
+            flash(FAILED if spent else USED)  # spent but locked meanwhile: as a locked login
+            return redirect(url_for("auth.login"), 303)
         form.answer.errors.append("秘密の質問の回答が正しくありません。")
         if Member.get_by_id(member.id).is_locked(utcnow()):
             session.pop(PENDING_KEY, None)
@@ -76,27 +89,42 @@ def begin_login(member: Member, next_url: str | None):
     question comes next when they have it on, else they are logged in. Every way of logging in
     goes through here."""
     if member.secret_auth_enabled and member.secret_answer_hash:
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with db.database.atomic():
+            PendingLogin.delete().where(PendingLogin.created_at < now - PENDING_FOR).execute()
+            PendingLogin.create(
+                token_hash=digest(token),
+                member=member,
+                created_at=now,
+                next_url=safe_next(next_url or ""),
+            )
         session.clear()
-        session[PENDING_KEY] = {
-            "member": member.id,
-            "at": utcnow().isoformat(),
-            "next": safe_next(next_url or ""),
-        }
+        session[PENDING_KEY] = token
         return redirect(url_for("auth.login_secret"), 303)
-    return _logged_in(member, next_url)
-
-
-def _logged_in(member: Member, next_url: str | None):
-    start_login_session(member)
+    if not start_login_session(member):
+        flash(FAILED)  # locked by another attempt while this one was checked
+        return redirect(url_for("auth.login"), 303)
     return redirect(safe_next(next_url or "") or url_for("account.top"), 303)
 
 
-def _pending_member(pending: dict | None) -> Member | None:
-    if not pending:
-        return None
-    if utcnow() - datetime.fromisoformat(pending["at"]) > PENDING_FOR:
-        return None
-    member = Member.get_or_none(Member.id == pending["member"])
-    if member is None or member.is_cancelled or member.is_locked(utcnow()):
-        return None
-    return member
+def _pending_login() -> tuple[PendingLogin | None, str]:
+    """This browser's pending login step, or None and why not. The step lives on the server:
+    its row is gone once used or once the member's login ID or password changed."""
+    token = session.get(PENDING_KEY)
+    found = None
+    if isinstance(token, str):
+        found = (
+            PendingLogin.select(PendingLogin, Member)
+            .join(Member)
+            .where(PendingLogin.token_hash == digest(token))
+            .first()
+        )
+    if found is None:
+        return None, USED if token else AGAIN
+    now = utcnow()
+    if now - found.created_at > PENDING_FOR:
+        return None, EXPIRED
+    if found.member.is_cancelled or found.member.is_locked(now):
+        return None, AGAIN
+    return found, ""

@@ -13,7 +13,7 @@ from enum import Enum
 from peewee import IntegrityError
 
 from blueprints.auth.login import check_member_secret
-from blueprints.auth.sessions import end_other_sessions
+from blueprints.auth.sessions import after_credential_change, keep_token
 from clock import utcnow
 from extensions import db
 from hashing import hash_secret
@@ -149,7 +149,7 @@ def _store(
             _remember(member, "password", new_password_hash)
         # Never the values themselves: 変更履歴 is shown on screen.
         record_change(member, what, f"{what}を変更")
-        end_other_sessions(member)
+        token = after_credential_change(member)
         if member.email:
             queue_mail(
                 member.email,
@@ -159,6 +159,7 @@ def _store(
                 what=what,
                 changed_at=utcnow(),
             )
+    keep_token(token)
     for field, value in changes.items():
         setattr(member, field.name, value)
 
