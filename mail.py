@@ -69,8 +69,11 @@ def deliver_outbox(ids: list[int] | None = None, due_only: bool = False) -> tupl
     if due_only:
         waited = OutboxMail.next_attempt_at.is_null() | (OutboxMail.next_attempt_at <= utcnow())
         query = query.where(waited)
+    # Read the ids first: on SQLite (WAL) a read still open when the claim writes fails at once
+    # ("database is locked") if another process wrote since the read began.
+    waiting = [message_id for (message_id,) in query.order_by(OutboxMail.id).tuples()]
     sent = failed = 0
-    for (message_id,) in query.order_by(OutboxMail.id).tuples():
+    for message_id in waiting:
         message = _claim(message_id)
         if message is None:
             continue

@@ -1,17 +1,20 @@
 """The outbox, real SMTP delivery, the dev mailbox, and the operator commands."""
 
+import threading
 import time
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from jinja2 import ChoiceLoader, DictLoader
 
 from extensions import db
-from mail import deliver_outbox, queue_mail
+from mail import RETRY_CAP, deliver_outbox, queue_mail, retry_delay
 from models import Company, LineRecord, Member, OutboxMail
 
 from . import conftest
 from .conftest import delivering, in_db, make_app
+from .live import free_port
 
 TEMPLATE = "{{ name }} 様\nhttps://billing.example.jp/x?a=1&b=2\n"
 
@@ -91,8 +94,6 @@ def test_a_views_mail_goes_out_at_once_without_its_response_being_closed(tmp_pat
 
 
 def test_smtp_down_keeps_the_mail_for_send_mail(tmp_path, smtp, app):
-    from .live import free_port
-
     down = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     queue_in_request(down)
     with down.app_context(), db.database.connection_context():
@@ -103,6 +104,72 @@ def test_smtp_down_keeps_the_mail_for_send_mail(tmp_path, smtp, app):
     up = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     assert up.test_cli_runner().invoke(args=["send-mail"]).exit_code == 0
     assert smtp.received.wait(5) and len(smtp.messages) == 1
+
+
+def wait_for(check, seconds: float):
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.05)
+    return found
+
+
+def test_smtp_down_then_up_the_loop_delivers_once_counting_attempts(tmp_path, app):
+    port = free_port()  # nothing listens there yet: SMTP is down
+    mailing = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    queue_in_request(mailing)
+    seen = []
+    with delivering(mailing):
+        # Tried at once, then after 2 s, then 4 s later: backing off, not every poll.
+        for attempts in (1, 2):
+            mail = wait_for(
+                lambda n=attempts: (
+                    in_db(OutboxMail.get) if in_db(OutboxMail.get).attempts == n else None
+                ),
+                10,
+            )
+            seen.append(mail)
+        sink = conftest.SMTPSink()
+        controller = Controller(sink, hostname="127.0.0.1", port=port)
+        controller.start()  # SMTP is back
+        try:
+            assert sink.received.wait(15)
+            wait_for(lambda: in_db(OutboxMail.get).sent_at, 5)
+            time.sleep(2.5)  # a further look at the outbox sends nothing again
+        finally:
+            controller.stop()
+    first, second = seen
+    assert first.last_error and first.sent_at is None
+    assert first.next_attempt_at > first.created_at  # not before its retry time
+    # The wait doubles: 2 s after the first failure, 4 s after the second.
+    assert retry_delay(1).total_seconds() == 2 and retry_delay(2).total_seconds() == 4
+    assert second.next_attempt_at - first.next_attempt_at >= retry_delay(2) - retry_delay(1)
+    assert retry_delay(50) == RETRY_CAP
+    delivered = in_db(OutboxMail.get)
+    assert len(sink.messages) == 1 and sink.messages[0]["Subject"] == "件名"
+    assert delivered.attempts == 3 and delivered.last_error is None
+
+
+def test_deliverers_running_at_once_never_send_one_mail_twice(tmp_path, smtp, app):
+    mailing = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    for n in range(40):
+        queue_in_request(mailing, to=f"member{n}@example.com")
+    start = threading.Barrier(4)
+
+    def deliver():
+        with mailing.app_context(), db.database.connection_context():
+            start.wait()
+            deliver_outbox()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    recipients = sorted(message["To"] for message in smtp.messages)
+    assert recipients == sorted(f"member{n}@example.com" for n in range(40))
+    assert in_db(lambda: {m.attempts for m in OutboxMail.select()}) == {1}
+    assert in_db(OutboxMail.select().where(OutboxMail.sent_at.is_null()).count) == 0
 
 
 def test_send_mail_without_a_server_says_so(app):
