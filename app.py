@@ -42,7 +42,7 @@ DEFAULTS = {
     "MAIL_SUPPRESS_SEND": False,
     "MAIL_DEBUG": False,
     # Each SMTP step gives up after this; a mail's claim lasts 8 times as long (mail.py).
-    "MAIL_TIMEOUT_SECONDS": 3,
+    "MAIL_TIMEOUT_SECONDS": 2,
     # Every serving process delivers the outbox in a background thread (mail.py); the unit
     # tests turn it off and deliver by hand.
     "MAIL_DELIVERY_THREAD": True,

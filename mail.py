@@ -42,7 +42,7 @@ def claim_for() -> timedelta:
     """How long an attempt owns its mail. Longer than an attempt can take (each of its about
     seven SMTP steps gives up after MAIL_TIMEOUT_SECONDS), so a claim never runs out under a
     live sender; short enough that a mail claimed by a process that was killed goes out soon
-    after (24 s with the default 3 s)."""
+    after (16 s with the default 2 s)."""
     return timedelta(seconds=8 * current_app.config["MAIL_TIMEOUT_SECONDS"])
 
 

@@ -105,6 +105,25 @@ def start(app: str, env: dict, stderr=subprocess.DEVNULL) -> subprocess.Popen:
     return process
 
 
+def flask_run(env: dict, instance: Path, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """`flask run` as `make run` starts it (debug: Werkzeug's development server with its
+    reloader, so two processes), in its own process group, with its instance folder (secret
+    key, QA clock) at `instance`; waits until it answers on `env["BIND"]`."""
+    host, port = env["BIND"].split(":")
+    process = subprocess.Popen(
+        [BIN / "flask", "--app", f"app:create_app(instance_path={str(instance)!r})", "run"]
+        + ["--host", host, "--port", port],
+        cwd=ROOT,
+        env={**env, "FLASK_DEBUG": "1"},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    process.url = f"http://{env['BIND']}"
+    wait_until_answering(process.url, "flask run")
+    return process
+
+
 def wait_until_answering(url: str, name: str) -> None:
     for _ in range(150):
         try:
