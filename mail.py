@@ -55,6 +55,21 @@ def queue_mail(to: str, subject: str, template: str, **context) -> OutboxMail:
     return message
 
 
+def queue_notice(member, subject: str, happened: str) -> None:
+    """Tell the member of a security-relevant change at their contact address, when they have
+    one: what happened and when, no link (nothing to click if it was not them), and the
+    受付担当 number to call. Inside the change's transaction, like queue_mail."""
+    if member.email:
+        queue_mail(
+            member.email,
+            subject,
+            "mail/security_notice.txt",
+            member=member,
+            happened=happened,
+            changed_at=utcnow(),
+        )
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Wait before attempt `attempts + 1`: 2 s, 4 s, 8 s … up to RETRY_CAP."""
     return min(RETRY_CAP, RETRY_FIRST * 2 ** min(attempts - 1, 20))
