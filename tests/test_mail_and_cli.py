@@ -260,6 +260,33 @@ def test_import_lines_reports_every_bad_row_and_imports_nothing(tmp_path, cli):
     assert in_db(LineRecord.select().count) == before
 
 
+def test_import_lines_refuses_control_characters_and_shows_them_escaped(tmp_path, cli):
+    before = in_db(LineRecord.select().count)
+    csv = (
+        "company,number,holder,representative\n"
+        "KDDI,0355550001,見本 一郎,\n"
+        "KDDI,0355550002,\x1b]0;pwned\x07\x1b[2J見本,\n"  # retitles and clears a terminal
+        "KD\x00DI,0355550003,見本\x00一郎,\n"
+        'KDDI,"03555\x1e50004",見本 一郎,\n'  # a record separator inside a quoted cell
+        "KDDI,0355550005,見本\u202e一郎,\n"  # a right-to-left override
+        "KDDI,03-55\x1b[31m,見本 一郎,\n"
+    )
+    result = cli("import-lines", write(tmp_path, csv))
+    assert result.exit_code != 0
+    for expected in (
+        "3行目: 名義「\\x1b]0;pwned\\x07\\x1b[2J見本」に制御文字が含まれています。",
+        "4行目: ご契約会社「KD\\x00DI」に制御文字が含まれています、"
+        "名義「見本\\x00一郎」に制御文字が含まれています。",
+        "5行目: 電話番号「03555\\x1e50004」に制御文字が含まれています。",
+        "6行目: 名義「見本\\u202e一郎」に制御文字が含まれています。",
+        "7行目: 電話番号「03-55\\x1b[31m」に制御文字が含まれています。",
+        "5件の誤りがあるため、何も取り込んでいません。",
+    ):
+        assert expected in result.output
+    assert not any(c in result.output for c in "\x00\x07\x1b\x1e\u202e")
+    assert in_db(LineRecord.select().count) == before
+
+
 def test_import_lines_checks_the_header(tmp_path, cli):
     result = cli("import-lines", write(tmp_path, "a,b,c,d\nKDDI,0355550001,x,\n"))
     assert result.exit_code != 0 and "見出し行" in result.output
