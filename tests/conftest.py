@@ -7,6 +7,7 @@ import functools
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -111,6 +112,15 @@ def delivering(app):
         yield delivery
     finally:
         delivery.stop()
+
+
+def wait_for(check, seconds: float):
+    """What `check()` returns once it is truthy, asking every 50 ms for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.05)
+    return found
 
 
 def in_db(fn):

@@ -16,7 +16,17 @@ from extensions import db
 from hashing import verify_secret
 from models import ChangeHistory, EmailChangeRequest, Member, OutboxMail
 
-from .conftest import HX, delivering, in_db, log_in, make_app, post, send_host, token_in
+from .conftest import (
+    HX,
+    delivering,
+    in_db,
+    log_in,
+    make_app,
+    post,
+    send_host,
+    token_in,
+    wait_for,
+)
 
 BASE = "https://billing.example.jp"
 NEW = {
@@ -610,7 +620,7 @@ def test_mail_arrives_through_smtp_and_its_link_works(app, tmp_path, smtp):
         assert message["Subject"] == "【WebBilling】お申し込みURLのご連絡"
         assert message["From"] == "webbilling_info@example.jp"
         path = link_in(message.get_content())
-        assert in_db(lambda: OutboxMail.get().sent_at) is not None
+        wait_for(lambda: in_db(lambda: OutboxMail.get().sent_at), 5)
 
         smtp.received.clear()
         page_token = token_in(visitor.get(path).get_data(as_text=True))

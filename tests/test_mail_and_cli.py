@@ -13,7 +13,7 @@ from mail import RETRY_CAP, deliver_outbox, queue_mail, retry_delay
 from models import Company, LineRecord, Member, OutboxMail
 
 from . import conftest
-from .conftest import delivering, in_db, make_app
+from .conftest import delivering, in_db, make_app, wait_for
 from .live import free_port
 
 TEMPLATE = "{{ name }} 様\nhttps://billing.example.jp/x?a=1&b=2\n"
@@ -104,14 +104,6 @@ def test_smtp_down_keeps_the_mail_for_send_mail(tmp_path, smtp, app):
     up = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     assert up.test_cli_runner().invoke(args=["send-mail"]).exit_code == 0
     assert smtp.received.wait(5) and len(smtp.messages) == 1
-
-
-def wait_for(check, seconds: float):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "waited in vain"
-        time.sleep(0.05)
-    return found
 
 
 def test_smtp_down_then_up_the_loop_delivers_once_counting_attempts(tmp_path, app):
