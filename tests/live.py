@@ -90,9 +90,10 @@ def running(
             process.wait(10)
 
 
-def start(app: str, env: dict, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+def start(app: str, env: dict, stderr=subprocess.DEVNULL, wait=True) -> subprocess.Popen:
     """Start gunicorn in its own process group (so a test can SIGKILL all of it) and wait
-    until it answers. `env["BIND"]` says where; its error log goes to `stderr` (a file)."""
+    until it answers (unless not `wait`: then nothing has asked it anything yet).
+    `env["BIND"]` says where; its error log goes to `stderr` (a file)."""
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", "gunicorn.conf.py", app],
         cwd=ROOT,
@@ -101,7 +102,8 @@ def start(app: str, env: dict, stderr=subprocess.DEVNULL) -> subprocess.Popen:
         stderr=stderr,
     )
     process.url = f"http://{env['BIND']}"
-    wait_until_answering(process.url, "gunicorn")
+    if wait:
+        wait_until_answering(process.url, "gunicorn")
     return process
 
 
