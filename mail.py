@@ -75,12 +75,9 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_CAP, RETRY_FIRST * 2 ** min(attempts - 1, 20))
 
 
-def deliver_outbox(ids: list[int] | None = None, due_only: bool = False) -> tuple[int, int]:
-    """Send waiting mail (all of it, or just `ids`; with `due_only`, not before its retry time).
-    Returns (sent, failed)."""
+def deliver_outbox(due_only: bool = False) -> tuple[int, int]:
+    """Send waiting mail (with `due_only`, not before its retry time). Returns (sent, failed)."""
     query = OutboxMail.select(OutboxMail.id).where(OutboxMail.sent_at.is_null())
-    if ids is not None:
-        query = query.where(OutboxMail.id.in_(ids))
     if due_only:
         waited = OutboxMail.next_attempt_at.is_null() | (OutboxMail.next_attempt_at <= utcnow())
         query = query.where(waited)
