@@ -114,12 +114,12 @@ def test_smtp_down_then_up_the_loop_delivers_once_counting_attempts(tmp_path, ap
     with delivering(mailing):
         # Tried at once, then after 2 s, then 4 s later: backing off, not every poll.
         for attempts in (1, 2):
-            mail = wait_for(
-                lambda n=attempts: (
-                    in_db(OutboxMail.get) if in_db(OutboxMail.get).attempts == n else None
-                ),
-                10,
-            )
+
+            def failed(n=attempts):  # the attempt over (claimed while it runs)
+                mail = in_db(OutboxMail.get)
+                return mail if mail.attempts == n and mail.claimed_until is None else None
+
+            mail = wait_for(failed, 10)
             seen.append(mail)
         sink = conftest.SMTPSink()
         controller = Controller(sink, hostname="127.0.0.1", port=port)
