@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import assets
 import cli
 import clock
+import mail as outbox
 import migrations
 import monitoring
 import phones
@@ -40,6 +41,11 @@ DEFAULTS = {
     "MAIL_DEFAULT_SENDER": "webbilling_info@example.jp",
     "MAIL_SUPPRESS_SEND": False,
     "MAIL_DEBUG": False,
+    # Each SMTP step gives up after this; a mail's claim lasts 8 times as long (mail.py).
+    "MAIL_TIMEOUT_SECONDS": 2,
+    # Every serving process delivers the outbox in a background thread (mail.py); the unit
+    # tests turn it off and deliver by hand.
+    "MAIL_DELIVERY_THREAD": True,
     "WTF_CSRF_TIME_LIMIT": None,  # a form left open all afternoon still posts
     # Rate limits per client address, counted in our database (ratelimit.py) or in
     # RATELIMIT_STORAGE_URI=redis://…. PROXY_FIX_X_FOR: how many reverse proxies add
@@ -105,6 +111,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     migrations.refuse_newer(db.database)
     csrf.init_app(app)
     mail.init_app(app)
+    outbox.init_app(app)
     ratelimit.init_app(app)
     # The only forwarding header trusted, and only as many entries as proxies were declared
     # (gunicorn itself trusts none: gunicorn.conf.py). Not X-Forwarded-Proto: nothing here

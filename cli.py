@@ -1,4 +1,4 @@
-"""Operator commands: flask --app app init-db | seed-demo | send-mail | backup FILE, and
+"""Operator commands: flask --app app init-db | seed-demo | send-mail | purge | backup FILE, and
 import-lines FILE.csv (in blueprints/lines/registry.py, with the registry it fills); the QA
 tools' `dev …` commands are in blueprints/dev/cli.py."""
 
@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 from contextlib import closing
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -16,11 +16,24 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from peewee import SqliteDatabase
 
+import ratelimit
+from blueprints.daccount.rules import VALID_FOR
+from blueprints.email.changes import forget_links
 from blueprints.lines.registry import import_lines, store_registry_rows
+from clock import utcnow
 from extensions import db
 from hashing import hash_secret
 from migrations import SchemaError, upgrade
-from models import Company, CredentialHistory, LineRecord, Member, MemberLine
+from models import (
+    Company,
+    CredentialHistory,
+    DAccountUsedKey,
+    EmailChangeRequest,
+    LineRecord,
+    LoginSession,
+    Member,
+    MemberLine,
+)
 
 DEMO_PASSWORD = "Webbill#2024"
 DEMO_MEMBERS = (
@@ -65,7 +78,7 @@ def register(app: Flask) -> None:
     # The QA commands live with the QA tools they drive (imported here: they use this module).
     from blueprints.dev.cli import dev
 
-    for command in (init_db, seed_demo, import_lines, send_mail, backup, dev):
+    for command in (init_db, seed_demo, import_lines, send_mail, purge, backup, dev):
         app.cli.add_command(command)
 
 
@@ -150,6 +163,49 @@ def send_mail() -> None:
     click.echo(f"送信 {sent}件、失敗 {failed}件。")
     if failed:
         raise SystemExit(1)
+
+
+# An expired address-change request is kept this long after its expiry (its link is cut out of
+# the mail at once): the ⑥ card still offers to resend it, and its link's page still tells
+# "used" from "expired". Then it goes (its answer hash with it).
+KEEP_EXPIRED_REQUESTS = timedelta(days=7)
+
+
+@click.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Remove what has outlived its use (run it from cron, README "Operations")."""
+    with db.database.connection_context(), db.database.atomic():
+        counts = purge_expired()
+    click.echo(
+        "確認URLを削除したメール {links}件、期限切れの変更申込 {requests}件、"
+        "期限切れのログインセッション {sessions}件、回数制限の記録 {counters}件、"
+        "dアカウントの使用済み値 {spent}件を削除しました。".format(**counts)
+    )
+
+
+def purge_expired() -> dict[str, int]:
+    """In the caller's transaction: confirmation links cut out of the mail of expired requests;
+    requests expired more than KEEP_EXPIRED_REQUESTS ago, login sessions past their idle or
+    absolute timeout, ended rate-limit windows and spent d-account values deleted."""
+    now, config = utcnow(), current_app.config
+    idle = timedelta(minutes=config["IDLE_TIMEOUT_MINUTES"])
+    absolute = timedelta(hours=config["ABSOLUTE_TIMEOUT_HOURS"])
+    return {
+        "links": forget_links(EmailChangeRequest.expires_at <= now),
+        "requests": EmailChangeRequest.delete()
+        .where(EmailChangeRequest.expires_at <= now - KEEP_EXPIRED_REQUESTS)
+        .execute(),
+        "sessions": LoginSession.delete()
+        .where(
+            (LoginSession.last_seen_at < now - idle) | (LoginSession.created_at < now - absolute)
+        )
+        .execute(),
+        "counters": ratelimit.purge_expired(),
+        "spent": DAccountUsedKey.delete()
+        .where(DAccountUsedKey.used_at < now - VALID_FOR)
+        .execute(),
+    }
 
 
 @click.command("backup")

@@ -19,3 +19,11 @@ forwarded_allow_ips = ""
 accesslog = None
 errorlog = "-"
 timeout = 30
+
+
+def post_worker_init(worker):
+    """Each worker delivers mail from the moment it starts, not from its first request: a
+    restarted server sends what a killed one left in the outbox (mail.py)."""
+    import mail
+
+    mail.start_delivery(worker.wsgi)

@@ -105,13 +105,24 @@ def _v4_pending_logins(migrator: SchemaMigrator) -> None:
     migrator.database.create_tables([PendingLogin, LoginDecoy])
 
 
-# version → the function that brings version - 1 up to it.
+def _v5_mail_retry_and_links(migrator: SchemaMigrator) -> None:
+    """Mail delivered by a background loop with backoff (#11): when a failed mail is tried
+    again; and which mail carries an email-change request's link, so the link can be cut out
+    of the stored body once the request has ended or expired."""
+    migrate(
+        migrator.add_column("outboxmail", "next_attempt_at", DateTimeField(null=True)),
+        migrator.add_column("emailchangerequest", "link_mail_id", IntegerField(null=True)),
+    )
+
+
+# version → the function that brings the version before it up to it, applied in order.
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _v2_d_account_identity,
     3: _v3_rate_limit_counters,
     4: _v4_pending_logins,
+    5: _v5_mail_retry_and_links,
 }
-LATEST = 1 + len(MIGRATIONS)
+LATEST = max(MIGRATIONS)
 UPGRADE_LOCK = 0x77620001  # pg_advisory_xact_lock's key: any number no other code uses
 
 
@@ -161,7 +172,7 @@ def upgrade(database: Database) -> tuple[int | None, int]:
                     SchemaVersion.create(version=LATEST)
                     return None, LATEST
                 migrator = SchemaMigrator.from_database(database)
-                for version in range(before + 1, LATEST + 1):
+                for version in sorted(v for v in MIGRATIONS if v > before):
                     MIGRATIONS[version](migrator)
                 if before < LATEST or not SchemaVersion.table_exists():
                     database.create_tables([SchemaVersion])  # the first release had none

@@ -129,6 +129,9 @@ class EmailChangeRequest(db.Model):
     status = CharField(max_length=16, default="pending", index=True)
     failed_attempts = IntegerField(default=0)
     finished_at = DateTimeField(null=True)
+    # The OutboxMail carrying this request's link, until the link is cut out of its body (the
+    # request ended or expired: see email.changes.forget_links).
+    link_mail_id = IntegerField(null=True)
 
 
 class Company(db.Model):
@@ -187,6 +190,8 @@ class OutboxMail(db.Model):
     last_error = CharField(null=True)
     # Set while one process is delivering it, so two never send the same mail.
     claimed_until = DateTimeField(null=True)
+    # After a failed attempt, not tried again before this (a backoff growing to a cap).
+    next_attempt_at = DateTimeField(null=True)
 
 
 class DAccountUsedKey(db.Model):

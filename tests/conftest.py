@@ -7,6 +7,8 @@ import functools
 import os
 import re
 import threading
+import time
+from contextlib import contextmanager
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -30,6 +32,9 @@ def make_app(tmp_path, **config):
         "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "SESSION_COOKIE_SECURE": False,
         "EXTERNAL_BASE_URL": "https://billing.example.jp",
+        # Tests deliver by hand (deliver_outbox, send-mail) or start the loop themselves
+        # (`delivering`); the live servers (tests/live.py) run it as production does.
+        "MAIL_DELIVERY_THREAD": False,
     }
     settings.update(config)
     # Its own instance folder: a development app keeps its QA clock there (clock.py).
@@ -96,6 +101,26 @@ def send_host(client, host: str) -> None:
     """Every later request of `client` carries `Host: host` (the test client's environ_base
     cannot set it: the client writes HTTP_HOST after it)."""
     client.open = functools.partial(client.open, environ_overrides={"HTTP_HOST": host})
+
+
+@contextmanager
+def delivering(app):
+    """The app's mail delivery loop (mail.py) running in this process while inside."""
+    delivery = app.extensions["mail_delivery"]
+    delivery.start()
+    try:
+        yield delivery
+    finally:
+        delivery.stop()
+
+
+def wait_for(check, seconds: float):
+    """What `check()` returns once it is truthy, asking every 50 ms for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.05)
+    return found
 
 
 def in_db(fn):

@@ -90,9 +90,10 @@ def running(
             process.wait(10)
 
 
-def start(app: str, env: dict, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+def start(app: str, env: dict, stderr=subprocess.DEVNULL, wait=True) -> subprocess.Popen:
     """Start gunicorn in its own process group (so a test can SIGKILL all of it) and wait
-    until it answers. `env["BIND"]` says where; its error log goes to `stderr` (a file)."""
+    until it answers (unless not `wait`: then nothing has asked it anything yet).
+    `env["BIND"]` says where; its error log goes to `stderr` (a file)."""
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", "gunicorn.conf.py", app],
         cwd=ROOT,
@@ -101,7 +102,27 @@ def start(app: str, env: dict, stderr=subprocess.DEVNULL) -> subprocess.Popen:
         stderr=stderr,
     )
     process.url = f"http://{env['BIND']}"
-    wait_until_answering(process.url, "gunicorn")
+    if wait:
+        wait_until_answering(process.url, "gunicorn")
+    return process
+
+
+def flask_run(env: dict, instance: Path, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """`flask run` as `make run` starts it (debug: Werkzeug's development server with its
+    reloader, so two processes), in its own process group, with its instance folder (secret
+    key, QA clock) at `instance`; waits until it answers on `env["BIND"]`."""
+    host, port = env["BIND"].split(":")
+    process = subprocess.Popen(
+        [BIN / "flask", "--app", f"app:create_app(instance_path={str(instance)!r})", "run"]
+        + ["--host", host, "--port", port],
+        cwd=ROOT,
+        env={**env, "FLASK_DEBUG": "1"},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    process.url = f"http://{env['BIND']}"
+    wait_until_answering(process.url, "flask run")
     return process
 
 

@@ -6,7 +6,7 @@ import pytest
 from blueprints.cancel.forms import REASONS
 from models import Cancellation, ChangeHistory, LoginSession, Member, MemberLine, OutboxMail
 
-from .conftest import HX, TEST_DATABASE_URL, in_db, log_in, make_app, post
+from .conftest import HX, TEST_DATABASE_URL, delivering, in_db, log_in, make_app, post
 
 
 def member(login_id="taro0001") -> Member:
@@ -120,9 +120,9 @@ def test_the_notice_is_delivered_after_the_commit(tmp_path, smtp):
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
     client = app.test_client()
     log_in(client)
-    response = post(client, "/account/cancel", {"reason": REASONS[0]})
-    response.close()  # delivery runs once the response has gone out
-    assert smtp.received.wait(5)
+    with delivering(app):  # the delivery loop each serving process runs (mail.py)
+        post(client, "/account/cancel", {"reason": REASONS[0]})
+        assert smtp.received.wait(5)
     assert smtp.messages[0]["To"] == "taro@example.com"
 
 

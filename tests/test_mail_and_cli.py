@@ -1,15 +1,20 @@
 """The outbox, real SMTP delivery, the dev mailbox, and the operator commands."""
 
+import threading
+import time
+
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from jinja2 import ChoiceLoader, DictLoader
 
 from extensions import db
-from mail import deliver_outbox, queue_mail
+from mail import RETRY_CAP, deliver_outbox, queue_mail, retry_delay
 from models import Company, LineRecord, Member, OutboxMail
 
 from . import conftest
-from .conftest import in_db, make_app
+from .conftest import delivering, in_db, make_app, wait_for
+from .live import free_port
 
 TEMPLATE = "{{ name }} 様\nhttps://billing.example.jp/x?a=1&b=2\n"
 
@@ -67,7 +72,7 @@ def test_delivered_over_real_smtp_after_the_response(tmp_path, smtp, app):
     assert app.test_cli_runner().invoke(args=["send-mail"]).output.startswith("送信 0件")
 
 
-def test_a_view_delivers_its_mail_once_the_response_is_closed(tmp_path, smtp, app):
+def test_a_views_mail_goes_out_at_once_without_its_response_being_closed(tmp_path, smtp, app):
     app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
 
     @app.post("/_test/notify")
@@ -77,16 +82,18 @@ def test_a_view_delivers_its_mail_once_the_response_is_closed(tmp_path, smtp, ap
         return "ok"
 
     app.config["WTF_CSRF_ENABLED"] = False
-    response = app.test_client().post("/_test/notify")
-    response.close()
-    assert smtp.received.wait(5)
+    with delivering(app):
+        time.sleep(0.5)  # the loop's first look at the outbox is over: it waits 2 s now
+        started = time.monotonic()
+        app.test_client().post("/_test/notify")  # the response is never closed
+        assert smtp.received.wait(5)
+        took = time.monotonic() - started
+    assert took < 1, "woken by the commit, not by its next look"
     assert smtp.messages[0]["To"] == "hanako@example.com"
     assert in_db(lambda: OutboxMail.get().sent_at) is not None
 
 
 def test_smtp_down_keeps_the_mail_for_send_mail(tmp_path, smtp, app):
-    from .live import free_port
-
     down = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     queue_in_request(down)
     with down.app_context(), db.database.connection_context():
@@ -97,6 +104,64 @@ def test_smtp_down_keeps_the_mail_for_send_mail(tmp_path, smtp, app):
     up = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     assert up.test_cli_runner().invoke(args=["send-mail"]).exit_code == 0
     assert smtp.received.wait(5) and len(smtp.messages) == 1
+
+
+def test_smtp_down_then_up_the_loop_delivers_once_counting_attempts(tmp_path, app):
+    port = free_port()  # nothing listens there yet: SMTP is down
+    mailing = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    queue_in_request(mailing)
+    seen = []
+    with delivering(mailing):
+        # Tried at once, then after 2 s, then 4 s later: backing off, not every poll.
+        for attempts in (1, 2):
+
+            def failed(n=attempts):  # the attempt over (claimed while it runs)
+                mail = in_db(OutboxMail.get)
+                return mail if mail.attempts == n and mail.claimed_until is None else None
+
+            mail = wait_for(failed, 10)
+            seen.append(mail)
+        sink = conftest.SMTPSink()
+        controller = Controller(sink, hostname="127.0.0.1", port=port)
+        controller.start()  # SMTP is back
+        try:
+            assert sink.received.wait(15)
+            wait_for(lambda: in_db(OutboxMail.get).sent_at, 5)
+            time.sleep(2.5)  # a further look at the outbox sends nothing again
+        finally:
+            controller.stop()
+    first, second = seen
+    assert first.last_error and first.sent_at is None
+    assert first.next_attempt_at > first.created_at  # not before its retry time
+    # The wait doubles: 2 s after the first failure, 4 s after the second.
+    assert retry_delay(1).total_seconds() == 2 and retry_delay(2).total_seconds() == 4
+    assert second.next_attempt_at - first.next_attempt_at >= retry_delay(2) - retry_delay(1)
+    assert retry_delay(50) == RETRY_CAP
+    delivered = in_db(OutboxMail.get)
+    assert len(sink.messages) == 1 and sink.messages[0]["Subject"] == "件名"
+    assert delivered.attempts == 3 and delivered.last_error is None
+
+
+def test_deliverers_running_at_once_never_send_one_mail_twice(tmp_path, smtp, app):
+    mailing = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    for n in range(40):
+        queue_in_request(mailing, to=f"member{n}@example.com")
+    start = threading.Barrier(4)
+
+    def deliver():
+        with mailing.app_context(), db.database.connection_context():
+            start.wait()
+            deliver_outbox()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    recipients = sorted(message["To"] for message in smtp.messages)
+    assert recipients == sorted(f"member{n}@example.com" for n in range(40))
+    assert in_db(lambda: {m.attempts for m in OutboxMail.select()}) == {1}
+    assert in_db(OutboxMail.select().where(OutboxMail.sent_at.is_null()).count) == 0
 
 
 def test_send_mail_without_a_server_says_so(app):
@@ -184,6 +249,33 @@ def test_import_lines_reports_every_bad_row_and_imports_nothing(tmp_path, cli):
         "何も取り込んでいません",
     ):
         assert expected in result.output
+    assert in_db(LineRecord.select().count) == before
+
+
+def test_import_lines_refuses_control_characters_and_shows_them_escaped(tmp_path, cli):
+    before = in_db(LineRecord.select().count)
+    csv = (
+        "company,number,holder,representative\n"
+        "KDDI,0355550001,見本 一郎,\n"
+        "KDDI,0355550002,\x1b]0;pwned\x07\x1b[2J見本,\n"  # retitles and clears a terminal
+        "KD\x00DI,0355550003,見本\x00一郎,\n"
+        'KDDI,"03555\x1e50004",見本 一郎,\n'  # a record separator inside a quoted cell
+        "KDDI,0355550005,見本\u202e一郎,\n"  # a right-to-left override
+        "KDDI,03-55\x1b[31m,見本 一郎,\n"
+    )
+    result = cli("import-lines", write(tmp_path, csv))
+    assert result.exit_code != 0
+    for expected in (
+        "3行目: 名義「\\x1b]0;pwned\\x07\\x1b[2J見本」に制御文字が含まれています。",
+        "4行目: ご契約会社「KD\\x00DI」に制御文字が含まれています、"
+        "名義「見本\\x00一郎」に制御文字が含まれています。",
+        "5行目: 電話番号「03555\\x1e50004」に制御文字が含まれています。",
+        "6行目: 名義「見本\\u202e一郎」に制御文字が含まれています。",
+        "7行目: 電話番号「03-55\\x1b[31m」に制御文字が含まれています。",
+        "5件の誤りがあるため、何も取り込んでいません。",
+    ):
+        assert expected in result.output
+    assert not any(c in result.output for c in "\x00\x07\x1b\x1e\u202e")
     assert in_db(LineRecord.select().count) == before
 
 

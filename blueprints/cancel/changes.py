@@ -1,10 +1,11 @@
 """一括解約, written."""
 
 from blueprints.auth.sessions import end_all_sessions
+from blueprints.email.changes import forget_links
 from clock import utcnow
 from extensions import db
 from mail import queue_mail
-from models import Cancellation, Member, record_change
+from models import Cancellation, EmailChangeRequest, Member, record_change
 
 
 def cancel_membership(member: Member, reason: str) -> None:
@@ -20,6 +21,8 @@ def cancel_membership(member: Member, reason: str) -> None:
         ):
             Cancellation.create(member=member.id, reason=reason, cancelled_at=now)
             record_change(member, "Webビリング一括解約", f"解約理由：{reason}")
+            # A pending address change can no longer be confirmed: its link leaves the mail.
+            forget_links(EmailChangeRequest.member == member.id)
             if member.email:
                 queue_mail(
                     member.email,

@@ -8,7 +8,7 @@ from peewee import IntegrityError
 
 from clock import utcnow
 from extensions import db
-from mail import queue_mail
+from mail import queue_mail, queue_notice
 from models import DAccountUsedKey, Member, record_change
 
 from .rules import VALID_FOR, Problem
@@ -25,6 +25,11 @@ def unlink(member: Member) -> bool:
         )
         if unlinked:
             record_change(member, "dアカウント連携", "登録解除")
+            queue_notice(
+                member,
+                "【WebBilling】dアカウント連携解除のお知らせ",
+                "Webビリングとdアカウントの連携が解除されました。",
+            )
     member.d_account_linked = False
     member.d_account_issuer = member.d_account_subject = None
     return bool(unlinked)

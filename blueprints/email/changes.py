@@ -10,6 +10,7 @@ cancelled (the member cancelled it). Every move out of `pending` is a conditiona
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, timedelta
 from enum import Enum
 
@@ -20,7 +21,7 @@ from clock import utcnow
 from extensions import db
 from hashing import hash_secret, verify_secret
 from mail import queue_mail
-from models import EmailChangeRequest, Member, record_change
+from models import EmailChangeRequest, Member, OutboxMail, record_change
 from prepared import Prepared
 
 from .rules import mask_email
@@ -28,6 +29,8 @@ from .rules import mask_email
 TOKEN_SALT = "email-change-confirm"
 MAX_WRONG_ANSWERS = 5
 LINK_SUBJECT = "【WebBilling】お申し込みURLのご連絡"
+LINK = re.compile(r"\S*/email/confirm/\S+")
+LINK_REMOVED = "（このURLは、お手続きが終わったか有効期限が切れたため、削除しました）"
 NOTICE_SUBJECT = "【WebBilling】連絡先メールアドレス変更のお知らせ"
 
 
@@ -152,7 +155,32 @@ def pending_change(member_id: int) -> EmailChangeRequest | None:
     return change
 
 
+def forget_links(where) -> int:
+    """Cut the confirmation link out of the stored mail of the requests matching `where`, which
+    have ended (used, replaced, killed, cancelled, the membership cancelled) or expired: the
+    outbox keeps mail bodies, and a live link there would be a key lying around. Call it in
+    the transaction that ends them. How many mails were changed."""
+    changes = list(
+        EmailChangeRequest.select(EmailChangeRequest.id, EmailChangeRequest.link_mail_id).where(
+            where & EmailChangeRequest.link_mail_id.is_null(False)
+        )
+    )
+    for change in changes:
+        mail = OutboxMail.get_or_none(OutboxMail.id == change.link_mail_id)
+        if mail is not None:
+            mail.body = LINK.sub(LINK_REMOVED, mail.body)
+            mail.save(only=[OutboxMail.body])
+    ids = [change.id for change in changes]
+    EmailChangeRequest.update(link_mail_id=None).where(EmailChangeRequest.id.in_(ids)).execute()
+    return len(changes)
+
+
+def _pending_of(member_id: int):
+    return (EmailChangeRequest.member == member_id) & (EmailChangeRequest.status == "pending")
+
+
 def _replace_pending(member_id: int) -> None:
+    forget_links(_pending_of(member_id))
     EmailChangeRequest.update(status="replaced", finished_at=utcnow()).where(
         (EmailChangeRequest.member == member_id) & (EmailChangeRequest.status == "pending")
     ).execute()
@@ -171,14 +199,15 @@ def _new_request(member: Member, new_email: str, question: str, answer_hash: str
         created_at=now,
         expires_at=now + timedelta(hours=valid_hours()),
     )
-    queue_mail(
+    change.link_mail_id = queue_mail(
         new_email,
         LINK_SUBJECT,
         "mail/confirm_link.txt",
         url=confirm_url(change),
         hours=valid_hours(),
         expires_at=change.expires_at,
-    )
+    ).id
+    change.save(only=[EmailChangeRequest.link_mail_id])
     return change
 
 
@@ -215,6 +244,7 @@ def resend_email_change(member: Member) -> EmailChangeRequest | None:
 def cancel_email_change(member: Member) -> bool:
     """Cancel the pending request (its link stops working). False if nothing was pending."""
     with db.database.atomic():
+        forget_links(_pending_of(member.id))
         cancelled = (
             EmailChangeRequest.update(status="cancelled", finished_at=utcnow())
             .where(
@@ -250,8 +280,8 @@ def open_link(token: str) -> tuple[EmailChangeRequest | None, DeadLink | None]:
         .where(EmailChangeRequest.id == change_id)
         .first()
     )
-    if change is None:
-        return None, DeadLink.forged
+    if change is None:  # never issued, or expired and purged (flask purge)
+        return None, DeadLink.expired if expired else DeadLink.forged
     return change, _problem(change, expired)
 
 
@@ -286,6 +316,7 @@ def confirm_email_change(change: EmailChangeRequest, question: str, answer: str)
         )
         if won != 1:  # someone else used, replaced, cancelled or killed it first
             return _problem(EmailChangeRequest.get_by_id(change.id), expired=True), 0
+        forget_links(EmailChangeRequest.id == change.id)
         member = Member.get_by_id(change.member_id)
         Member.update(
             email=change.new_email,
@@ -321,6 +352,7 @@ def _count_wrong_answer(change: EmailChangeRequest):
     if fresh.failed_attempts >= MAX_WRONG_ANSWERS:
         fresh.status, fresh.finished_at = "killed", utcnow()
         fresh.save(only=[EmailChangeRequest.status, EmailChangeRequest.finished_at])
+        forget_links(EmailChangeRequest.id == change.id)
         record_change(
             fresh.member_id,
             "連絡先メールアドレス変更無効",

@@ -5,6 +5,7 @@ company,number,holder,representative."""
 from __future__ import annotations
 
 import csv
+import io
 import unicodedata
 from pathlib import Path
 
@@ -37,12 +38,28 @@ def import_lines(csv_file: Path) -> None:
 
 
 HEADER = ["company", "number", "holder", "representative"]
+FIELDS = ("ご契約会社", "電話番号", "名義", "代表番号")
+# Control characters (Cc: NUL, ESC, DEL, C1 …), invisible format characters (Cf: bidi
+# overrides, zero-width …) and line/paragraph separators: refused in every field, and never
+# written raw to the operator's terminal.
+CONTROL = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def shown(cell: str) -> str:
+    """`cell` for a message on the operator's terminal: control characters escaped (\\x1b)."""
+    return "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        if unicodedata.category(c) in CONTROL
+        else c
+        for c in cell
+    )
 
 
 def parse_registry_csv(text: str) -> tuple[list[tuple[str, str, str, str]], list[str]]:
     """Rows as (company, number, holder, representative) with numbers as digits, plus one
     message per bad row. Representatives must be in the file or already in the registry."""
-    reader = csv.reader(text.splitlines())
+    # Not splitlines(): it would also split at \x1c-\x1e, \x85 and U+2028 inside a cell.
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if [h.strip() for h in header or []] != HEADER:
         return [], [f"1行目: 見出し行は {','.join(HEADER)} にしてください。"]
@@ -53,6 +70,14 @@ def parse_registry_csv(text: str) -> tuple[list[tuple[str, str, str, str]], list
         if len(cells) != 4:
             errors.append(f"{line_no}行目: 項目が4つではありません（{len(cells)}個）。")
             continue
+        controlled = [
+            f"{name}「{shown(cell)}」に制御文字が含まれています"
+            for name, cell in zip(FIELDS, cells, strict=True)
+            if any(unicodedata.category(c) in CONTROL for c in cell)
+        ]
+        if controlled:
+            errors.append(f"{line_no}行目: " + "、".join(controlled) + "。")
+            continue
         company, raw_number, holder, raw_rep = (
             unicodedata.normalize("NFKC", c).strip() for c in cells
         )
@@ -62,11 +87,11 @@ def parse_registry_csv(text: str) -> tuple[list[tuple[str, str, str, str]], list
         if not company:
             problems.append("ご契約会社が空です")
         if number is None:
-            problems.append(f"電話番号「{raw_number}」が正しくありません")
+            problems.append(f"電話番号「{shown(raw_number)}」が正しくありません")
         if not holder:
             problems.append("名義が空です")
         if representative is None:
-            problems.append(f"代表番号「{raw_rep}」が正しくありません")
+            problems.append(f"代表番号「{shown(raw_rep)}」が正しくありません")
         if number and (company, number) in seen:
             problems.append(f"{seen[(company, number)]}行目と同じ回線です")
         if problems:

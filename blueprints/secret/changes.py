@@ -2,6 +2,7 @@
 
 from extensions import db
 from hashing import hash_secret
+from mail import queue_notice
 from models import Member, record_change
 
 
@@ -12,4 +13,9 @@ def change_secret(member: Member, question: str, answer: str) -> None:
             Member.id == member.id
         ).execute()
         record_change(member, "秘密の質問と回答", "秘密の質問と回答を変更")
+        queue_notice(
+            member,
+            "【WebBilling】秘密の質問と回答変更のお知らせ",
+            "Webビリングの秘密の質問と回答が変更されました。",
+        )
     member.secret_question, member.secret_answer_hash = question, answer_hash
