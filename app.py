@@ -19,11 +19,12 @@ import cli
 import clock
 import migrations
 import monitoring
+import once
 import phones
 import ratelimit
 from clock import format_jst
 from extensions import csrf, db, mail
-from rendering import ERROR_TITLES, no_such_step, render
+from rendering import ERROR_TITLES, is_htmx, no_such_step, render
 
 # Every setting can come from a FLASK_-prefixed environment variable (SPEC §4).
 DEFAULTS = {
@@ -137,6 +138,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(cancel_bp)
     if app.debug:  # the QA tools: in production every /dev URL is a 404
         app.register_blueprint(dev_bp)
+    once.init_app(app)  # after the blueprints: its hook needs to know who is logged in
 
     # Fewer bytes on slow networks: no blank lines or indentation left by template tags.
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
@@ -223,8 +225,12 @@ def _security_headers(response):
     if current_app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS only
         headers["Strict-Transport-Security"] = "max-age=31536000"
     if request.endpoint not in assets.STATIC_ENDPOINTS:
-        # Pages show personal data or one-time tokens: never keep them in any cache.
-        headers["Cache-Control"] = "no-store"
+        # Pages show personal data: never keep them in a shared cache. A whole page answering
+        # a POST (JavaScript off: a confirm step, a form with its errors) may stay in the
+        # browser's own cache, only so that Back shows it again instead of the browser's
+        # ERR_CACHE_MISS; a history navigation neither revalidates nor resubmits it.
+        back_page = request.method == "POST" and not is_htmx()
+        headers["Cache-Control"] = "private, no-cache" if back_page else "no-store"
         response.vary.add("HX-Request")
     return response
 
@@ -240,4 +246,9 @@ def _http_error(error: HTTPException):
 
 
 def _csrf_error(error: CSRFError):
+    # A repeat of a submission that succeeded, whose first answer replaced the session
+    # (一括解約): it is told the step is done, like any other repeat (once.py).
+    repeat = once.repeat_answer()
+    if repeat is not None:
+        return repeat
     return render("errors/_csrf.html", title="画面の有効期限切れ", status=400)

@@ -74,12 +74,28 @@ def _v3_rate_limit_counters(migrator: SchemaMigrator) -> None:
     migrator.database.create_tables([RateLimitCounter])
 
 
-# version → the function that brings version - 1 up to it.
+def _v6_spent_tokens(migrator: SchemaMigrator) -> None:
+    """Final steps safe to repeat (once.py, #12): the one-time tokens already used."""
+
+    class SpentToken(Model):
+        key_hash = CharField(max_length=64, unique=True)
+        spent_at = DateTimeField(index=True)
+
+        class Meta:
+            database = migrator.database
+            table_name = "spenttoken"
+
+    migrator.database.create_tables([SpentToken])
+
+
+# version → the function that brings version - 1 up to it (a version another branch has not
+# merged yet is a gap: nothing to do for it).
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _v2_d_account_identity,
     3: _v3_rate_limit_counters,
+    6: _v6_spent_tokens,
 }
-LATEST = 1 + len(MIGRATIONS)
+LATEST = max(MIGRATIONS)
 UPGRADE_LOCK = 0x77620001  # pg_advisory_xact_lock's key: any number no other code uses
 
 
@@ -130,7 +146,8 @@ def upgrade(database: Database) -> tuple[int | None, int]:
                     return None, LATEST
                 migrator = SchemaMigrator.from_database(database)
                 for version in range(before + 1, LATEST + 1):
-                    MIGRATIONS[version](migrator)
+                    if version in MIGRATIONS:
+                        MIGRATIONS[version](migrator)
                 if before < LATEST or not SchemaVersion.table_exists():
                     database.create_tables([SchemaVersion])  # the first release had none
                     SchemaVersion.delete().execute()

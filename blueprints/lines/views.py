@@ -1,5 +1,6 @@
 from flask import g, request
 
+import once
 from blueprints.auth.sessions import login_required
 from models import Member
 from rendering import completed, is_htmx, render
@@ -102,7 +103,7 @@ def confirm():
 def update():
     """[登録する]: everything is checked again inside the transaction that stores it."""
     form, staged, cancel = _requested()
-    change = change_lines(g.member, staged, cancel)
+    change = change_lines(g.member, staged, cancel, once.token("lines"))
     if not change.ok:
         return _screen("edit", form, change, 422)
     return completed("lines.done")
@@ -113,3 +114,6 @@ def update():
 def done():
     """Webビリング対象回線変更完了 (where the no-JavaScript flow lands after its 303)."""
     return _screen("done", None, None, title=f"{TITLE}完了")
+
+
+once.answer_repeats("lines", lambda: completed("lines.done"))
