@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from playhouse.db_url import connect as connect_url
 from werkzeug.exceptions import HTTPException
@@ -73,6 +74,15 @@ CSP = (
 )
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    def save_session(self, app, session, response) -> None:
+        super().save_session(app, session, response)
+        # A page only this browser may keep, for Back (_security_headers), does not vary with
+        # the cookie: a step that replaces the session (一括解約) would lose the page before it.
+        if response.cache_control.private:
+            response.vary = [v for v in response.vary if v.lower() != "cookie"]
+
+
 class App(Flask):
     def log_exception(self, exc_info) -> None:
         monitoring.log_exception(self, exc_info)
@@ -81,6 +91,7 @@ class App(Flask):
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     # Our own static route (assets.py) replaces Flask's: compressed and fingerprinted.
     app = App(__name__, instance_path=instance_path, static_folder=None)
+    app.session_interface = _SessionInterface()
     app.config.from_mapping(DEFAULTS)
     app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config.from_prefixed_env()
