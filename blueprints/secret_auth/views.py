@@ -33,10 +33,11 @@ def card():
 @bp.post("/edit")
 @login_required
 def edit():
-    """設定する / 設定しない (a POST here is 戻る from the confirm step)."""
+    """設定する / 設定しない, the current one ticked and named (a POST here is 戻る from the
+    confirm step)."""
     form = SecretAuthForm(member=g.member)
     if not form.is_submitted():
-        form.setting.data = "off" if g.member.secret_auth_enabled else "on"
+        form.setting.data = "on" if g.member.secret_auth_enabled else "off"
     return _card("edit", form)
 
 
