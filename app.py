@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from playhouse.db_url import connect as connect_url
 from werkzeug.exceptions import HTTPException
@@ -20,11 +21,12 @@ import clock
 import mail as outbox
 import migrations
 import monitoring
+import once
 import phones
 import ratelimit
 from clock import format_jst
 from extensions import csrf, db, mail
-from rendering import ERROR_TITLES, no_such_step, render
+from rendering import ERROR_TITLES, is_htmx, no_such_step, render
 
 # Every setting can come from a FLASK_-prefixed environment variable (SPEC §4).
 DEFAULTS = {
@@ -78,6 +80,15 @@ CSP = (
 )
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    def save_session(self, app, session, response) -> None:
+        super().save_session(app, session, response)
+        # A page only this browser may keep, for Back (_security_headers), does not vary with
+        # the cookie: a step that replaces the session (一括解約) would lose the page before it.
+        if response.cache_control.private:
+            response.vary = [v for v in response.vary if v.lower() != "cookie"]
+
+
 class App(Flask):
     def log_exception(self, exc_info) -> None:
         monitoring.log_exception(self, exc_info)
@@ -86,6 +97,7 @@ class App(Flask):
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     # Our own static route (assets.py) replaces Flask's: compressed and fingerprinted.
     app = App(__name__, instance_path=instance_path, static_folder=None)
+    app.session_interface = _SessionInterface()
     app.config.from_mapping(DEFAULTS)
     app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config.from_prefixed_env()
@@ -144,6 +156,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(cancel_bp)
     if app.debug:  # the QA tools: in production every /dev URL is a 404
         app.register_blueprint(dev_bp)
+    once.init_app(app)  # after the blueprints: its hook needs to know who is logged in
 
     # Fewer bytes on slow networks: no blank lines or indentation left by template tags.
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
@@ -230,8 +243,12 @@ def _security_headers(response):
     if current_app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS only
         headers["Strict-Transport-Security"] = "max-age=31536000"
     if request.endpoint not in assets.STATIC_ENDPOINTS:
-        # Pages show personal data or one-time tokens: never keep them in any cache.
-        headers["Cache-Control"] = "no-store"
+        # Pages show personal data: never keep them in a shared cache. A whole page answering
+        # a POST (JavaScript off: a confirm step, a form with its errors) may stay in the
+        # browser's own cache, only so that Back shows it again instead of the browser's
+        # ERR_CACHE_MISS; a history navigation neither revalidates nor resubmits it.
+        back_page = request.method == "POST" and not is_htmx()
+        headers["Cache-Control"] = "private, no-cache" if back_page else "no-store"
         response.vary.add("HX-Request")
     return response
 
@@ -247,4 +264,9 @@ def _http_error(error: HTTPException):
 
 
 def _csrf_error(error: CSRFError):
+    # A repeat of a submission that succeeded, whose first answer replaced the session
+    # (一括解約): it is told the step is done, like any other repeat (once.py).
+    repeat = once.repeat_answer()
+    if repeat is not None:
+        return repeat
     return render("errors/_csrf.html", title="画面の有効期限切れ", status=400)

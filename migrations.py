@@ -115,12 +115,27 @@ def _v5_mail_retry_and_links(migrator: SchemaMigrator) -> None:
     )
 
 
+def _v6_spent_tokens(migrator: SchemaMigrator) -> None:
+    """Final steps safe to repeat (once.py, #12): the one-time tokens already used."""
+
+    class SpentToken(Model):
+        key_hash = CharField(max_length=64, unique=True)
+        spent_at = DateTimeField(index=True)
+
+        class Meta:
+            database = migrator.database
+            table_name = "spenttoken"
+
+    migrator.database.create_tables([SpentToken])
+
+
 # version → the function that brings the version before it up to it, applied in order.
 MIGRATIONS: dict[int, Callable[[SchemaMigrator], None]] = {
     2: _v2_d_account_identity,
     3: _v3_rate_limit_counters,
     4: _v4_pending_logins,
     5: _v5_mail_retry_and_links,
+    6: _v6_spent_tokens,
 }
 LATEST = max(MIGRATIONS)
 UPGRADE_LOCK = 0x77620001  # pg_advisory_xact_lock's key: any number no other code uses

@@ -202,6 +202,14 @@ class DAccountUsedKey(db.Model):
     used_at = DateTimeField(default=utcnow, index=True)
 
 
+class SpentToken(db.Model):
+    """A final step's one-time token already used (once.py): a repeat of the same submission
+    finds its row and is answered with the step's 完了. Kept as long as a token is accepted."""
+
+    key_hash = CharField(max_length=64, unique=True)
+    spent_at = DateTimeField(default=utcnow, index=True)
+
+
 class RateLimitCounter(db.Model):
     """One counter of the `limits` library (ratelimit.DatabaseStorage): the hits of one client
     in one window of one limit, until `expires_at` (seconds since the epoch)."""
@@ -233,6 +241,7 @@ MODELS = [
     OutboxMail,
     DAccountUsedKey,
     RateLimitCounter,
+    SpentToken,
 ]
 
 

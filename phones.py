@@ -34,6 +34,32 @@ def _parse(digits: str):
     return number if phonenumbers.is_valid_number(number) else None
 
 
+# Why a number is refused, when there is more to say than "enter it correctly".
+DIGITS = "市外局番から、固定電話は10桁、携帯電話は11桁で入力してください。"
+TOO_SHORT = "電話番号の桁数が足りません。" + DIGITS
+TOO_LONG = "電話番号の桁数が多すぎます。" + DIGITS
+OTHERS = "固定電話または携帯電話の番号を入力してください。"
+TOLL_FREE = "フリーダイヤル（0120・0800）の番号は登録できません。" + OTHERS
+IP_PHONE = "IP電話（050）の番号は登録できません。" + OTHERS
+_TYPE_REASONS = {PhoneNumberType.TOLL_FREE: TOLL_FREE, PhoneNumberType.VOIP: IP_PHONE}
+
+
+def reason(text: str, *, personal: bool) -> str | None:
+    """Why `text` is refused, if the reason is one of those above; None otherwise (the form
+    then says its own general message). `personal`: the daytime phone (fixed or mobile only)
+    rather than a billed line (any valid number, toll-free included)."""
+    digits = to_digits(text)
+    if digits.isascii() and digits.isdigit() and digits.startswith("0"):
+        if len(digits) < 10:
+            return TOO_SHORT
+        if len(digits) > 11:
+            return TOO_LONG
+    number = _parse(digits)
+    if personal and number is not None:
+        return _TYPE_REASONS.get(phonenumbers.number_type(number))
+    return None
+
+
 def personal_number(text: str) -> str | None:
     """The digits of a valid Japanese fixed or mobile number, else None."""
     digits = to_digits(text)

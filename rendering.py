@@ -17,8 +17,8 @@ ERROR_TITLES = {
 
 
 def is_htmx() -> bool:
-    # htmx history is off (base.html's htmx-config), so no request is a history restore that
-    # would want the whole page.
+    # htmx history is "reload" (base.html's htmx-config): Back to an entry htmx pushed loads
+    # its URL as a whole new page, so no htmx request is a history restore.
     return request.headers.get("HX-Request") == "true"
 
 

@@ -1,5 +1,6 @@
 from flask import g, redirect, session, url_for
 
+import once
 from blueprints.auth.sessions import login_required
 from models import Member
 from rendering import client_redirect, render
@@ -62,7 +63,13 @@ def cancel():
     form = CancelForm()
     if not form.validate():
         return _card("reason", form, 422)
-    cancel_membership(g.member, form.reason.data)
+    cancel_membership(g.member, form.reason.data, once.token("cancel"))
+    return _finished()
+
+
+def _finished():
+    """To 完了 as a new page, in a fresh session holding only the mark (also the answer to
+    a repeat of [解約する], whose session, if any, ended with the first)."""
     session.clear()
     session[DONE_KEY] = True
     g.member = g.login = None
@@ -76,3 +83,6 @@ def done():
     if not session.pop(DONE_KEY, False):
         return redirect(url_for("auth.login"), 303)
     return _card("done", title=f"{TITLE}完了")
+
+
+once.answer_repeats("cancel", _finished)

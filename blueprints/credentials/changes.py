@@ -12,6 +12,7 @@ from enum import Enum
 
 from peewee import IntegrityError
 
+import once
 from blueprints.auth.login import check_member_secret
 from blueprints.auth.sessions import after_credential_change, keep_token
 from clock import utcnow
@@ -35,7 +36,9 @@ class Outcome(Enum):
     LOCKED_OUT = "locked_out"  # the current password was wrong once too often
 
 
-def change_credentials(member: Member, form: CredentialsForm) -> Outcome:
+def change_credentials(
+    member: Member, form: CredentialsForm, once_token: str | None = None
+) -> Outcome:
     """Check a submitted [更新] and, when everything holds, make the change. The order is the
     point:
 
@@ -45,7 +48,7 @@ def change_credentials(member: Member, form: CredentialsForm) -> Outcome:
     3. only when both current values are right, the new values' history and uniqueness, so
        that someone holding just a session learns neither old passwords nor whose an ID is;
     4. the new password's hash, then one transaction; the unique index settles a race for
-       the same ID.
+       the same ID, and the spent `once_token` a repeat of this submission (once.Repeated).
     """
     valid = form.validate()
     if form.target.errors:
@@ -69,7 +72,7 @@ def change_credentials(member: Member, form: CredentialsForm) -> Outcome:
     new_login_id = form.new_login_id.data if form.changes("login_id") else None
     new_hash = hash_secret(form.new_password.data) if form.changes("password") else None
     try:
-        _store(member, form.target.data, new_login_id, new_hash)
+        _store(member, form.target.data, new_login_id, new_hash, once_token)
     except IntegrityError:  # another member took the same ID a moment ago
         form.new_login_id.errors.append(rules.LOGIN_ID_TAKEN)
         return Outcome.INVALID
@@ -130,7 +133,11 @@ def login_id_taken(login_id: str, member: Member) -> bool:
 
 
 def _store(
-    member: Member, target: str, new_login_id: str | None, new_password_hash: str | None
+    member: Member,
+    target: str,
+    new_login_id: str | None,
+    new_password_hash: str | None,
+    once_token: str | None,
 ) -> None:
     """Write the change, its history, its 変更履歴 row and its notice, and log the member's other
     sessions out: all in one transaction. Raises peewee.IntegrityError when another member
@@ -142,6 +149,7 @@ def _store(
         changes[Member.password_hash] = new_password_hash
     what = TARGETS[target]
     with db.database.atomic():
+        once.spend(once_token, "credentials")
         Member.update(changes).where(Member.id == member.id).execute()
         if new_login_id is not None:
             _remember(member, "login_id", new_login_id.lower())

@@ -1,12 +1,13 @@
 from flask import flash, g, render_template, request, url_for
 
+import once
 from blueprints.auth.sessions import end_login_session, login_required
 from models import Member
 from rendering import client_redirect, completed, render
 
 from . import bp, rules
 from .changes import Outcome, change_credentials
-from .forms import DONE_TITLES, ChooseForm, CredentialsForm
+from .forms import DONE_TITLES, TARGETS, ChooseForm, CredentialsForm
 
 CARD = "credentials/_card.html"
 TITLE = "ログインID/パスワード変更"
@@ -65,10 +66,13 @@ def check(what: str):
 def update():
     """[更新]: every check, all failures shown at once (changes.change_credentials)."""
     form = CredentialsForm(member=g.member)
-    outcome = change_credentials(g.member, form)
+    outcome = change_credentials(g.member, form, once.token("credentials"))
     if outcome is Outcome.NO_CHOICE:
         return _card("choose", form, 422)
     if outcome is Outcome.INVALID:
+        # The same submission may have succeeded meanwhile, and these checks seen its new
+        # ID or password in the history: that is a repeat, not a mistake.
+        once.raise_if_spent()
         return _card("edit", form, 422)
     if outcome is Outcome.LOCKED_OUT:
         # The account is locked now: this session ends, and the login page refuses the
@@ -84,3 +88,11 @@ def update():
 def done(target: str):
     """The 完了 of the chosen variant (where the no-JavaScript flow lands after its 303)."""
     return _card("done", target=target)
+
+
+def _done_again():
+    target = request.form.get("target")
+    return completed("credentials.done", target=target if target in TARGETS else "password")
+
+
+once.answer_repeats("credentials", _done_again)

@@ -17,6 +17,7 @@ from enum import Enum
 from flask import current_app, has_request_context, request, url_for
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+import once
 from clock import utcnow
 from extensions import db
 from hashing import hash_secret, verify_secret
@@ -211,12 +212,17 @@ def _new_request(member: Member, new_email: str, question: str, answer_hash: str
     return change
 
 
-def request_email_change(member: Member, new_email: str, question: str, answer: str):
+def request_email_change(
+    member: Member, new_email: str, question: str, answer: str, once_token: str | None = None
+):
     """受付: store the request (the answer only as argon2id) and mail the link to `new_email`.
-    The member's address does not change until the link is used."""
+    The member's address does not change until the link is used. A repeat of the same
+    submission (`once_token` spent) raises once.Repeated: no second mail, and the first
+    link stays valid."""
     answer_hash = hash_secret(answer)  # slow: outside the transaction
     with db.database.atomic():
         Member.lock(member.id)  # two requests at once cannot both stay pending
+        once.spend(once_token, "email")
         change = _new_request(member, new_email, question, answer_hash)
         record_change(
             member, "連絡先メールアドレス変更受付", f"{mask_email(new_email)} 宛に確認メールを送信"
@@ -224,11 +230,13 @@ def request_email_change(member: Member, new_email: str, question: str, answer: 
     return change
 
 
-def resend_email_change(member: Member) -> EmailChangeRequest | None:
+def resend_email_change(member: Member, once_token: str | None = None) -> EmailChangeRequest | None:
     """Send the link again as a new request with a fresh validity, so the old link (maybe
-    expired, maybe lost) stops working. None if nothing is pending."""
+    expired, maybe lost) stops working. None if nothing is pending. A repeat of the same
+    [再送] (`once_token` spent) raises once.Repeated: the link just sent stays valid."""
     with db.database.atomic():
         Member.lock(member.id)  # two requests at once cannot both stay pending
+        once.spend(once_token, "resend")
         old = pending_change(member.id)
         if old is None:
             return None

@@ -1,5 +1,6 @@
 from flask import flash, g, redirect, url_for
 
+import once
 import ratelimit
 from blueprints.auth.sessions import login_required
 from models import Member
@@ -82,7 +83,8 @@ def apply():
     form = _form()
     if not form.validate():
         return _card("edit", form, 422)
-    request_email_change(g.member, form.address, form.secret_question.data, form.secret_answer.data)
+    question, answer = form.secret_question.data, form.secret_answer.data
+    request_email_change(g.member, form.address, question, answer, once.token("email"))
     return completed("email.sent")
 
 
@@ -100,7 +102,7 @@ def sent():
 @mail_limit
 def resend():
     """Send the link again (a new link; the previous one stops working)."""
-    if resend_email_change(g.member) is None:
+    if resend_email_change(g.member, once.token("resend")) is None:
         return _card("view", notice="お手続き中の変更はありません。")
     return completed("email.sent")
 
@@ -118,3 +120,7 @@ def cancel():
         flash(notice)
         return redirect(url_for("account.index") + "#email", 303)
     return _card("view", notice=notice)
+
+
+once.answer_repeats("email", lambda: completed("email.sent"))
+once.answer_repeats("resend", lambda: completed("email.sent"))

@@ -8,6 +8,7 @@ tampered hidden field meets exactly the rules a typed number meets.
 
 from __future__ import annotations
 
+import once
 from extensions import db
 from models import Company, LineRecord, Member, MemberLine, record_change
 from phones import any_number
@@ -121,14 +122,21 @@ def _records(keys: set[tuple[int | None, str] | None]) -> dict[tuple[int, str], 
     return {(r.company_id, r.number): r for r in found if (r.company_id, r.number) in keys}
 
 
-def change_lines(member: Member, staged: list[Staged], cancel_ids: set[int]) -> LineChange:
+def change_lines(
+    member: Member, staged: list[Staged], cancel_ids: set[int], once_token: str | None = None
+) -> LineChange:
     """[登録する]: check everything again inside the transaction that stores it, with the
-    member's changes serialised (the 200-line count). Nothing is written unless `.ok`."""
-    with db.database.atomic():
+    member's changes serialised (the 200-line count). Nothing is written unless `.ok`.
+    A repeat of the same submission (`once_token` spent) raises once.Repeated first, before
+    the rules would find its lines registered already."""
+    with db.database.atomic() as transaction:
         Member.lock(member.id)
+        once.spend(once_token, "lines")
         change = review(member, staged, cancel_ids, complete=True)
         if change.ok:
             _apply(member, change)
+        else:
+            transaction.rollback()  # the token too: the member may fix this and submit it
     return change
 
 

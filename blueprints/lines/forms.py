@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, TelField
 
-from phones import any_number
+from phones import any_number, reason
 
 from .rules import Staged
 
@@ -15,7 +15,8 @@ class AddLineForm(FlaskForm):
 
     def __init__(self, companies: dict[int, str], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.company.choices = [SelectChoice("", "選択してください")] + [
+        # The guide's wording for the empty choice.
+        self.company.choices = [SelectChoice("", "対象回線を選択してください")] + [
             SelectChoice(str(id_), name) for id_, name in companies.items()
         ]
         self.companies = companies
@@ -30,7 +31,8 @@ class AddLineForm(FlaskForm):
             self.number.errors = ["お客様電話番号を入力してください。"]
         elif digits is None:
             self.number.errors = [
-                "お客様電話番号を市外局番から正しく入力してください（例：09000000000）。"
+                reason(self.number.data, personal=False)
+                or "お客様電話番号を市外局番から正しく入力してください（例：09000000000）。"
             ]
         if self.company.errors or self.number.errors:
             return None

@@ -1,5 +1,8 @@
-from flask import g, request
+from urllib.parse import urlencode
 
+from flask import g, make_response, request, url_for
+
+import once
 from blueprints.auth.sessions import login_required
 from models import Member
 from rendering import completed, is_htmx, render
@@ -23,10 +26,28 @@ def card_context(member: Member) -> dict:
 
 
 def _requested() -> tuple[AddLineForm, list, set[int]]:
-    """The add inputs, the staged list and the ticked cancellations, as the form sent them."""
-    staged = parse_staged(request.form.getlist("staged")[:MAX_STAGED])
-    cancel = parse_ids(request.form.getlist("cancel"))
+    """The add inputs, the staged list and the ticked cancellations, as the form sent them
+    (or, on a GET, as the address of a step has them: see _at)."""
+    staged = parse_staged(request.values.getlist("staged")[:MAX_STAGED])
+    cancel = parse_ids(request.values.getlist("cancel"))
     return AddLineForm(company_names()), staged, cancel
+
+
+def _at(answer, endpoint: str, change: LineChange | None = None, push: bool = False):
+    """With htmx, keep the address bar on a GET URL that shows this step again, staged and
+    ticked lines included, so that Back to it (base.html: htmx history "reload") brings the
+    list back instead of leaving the screen. The confirm step gets an entry of its own."""
+    if not is_htmx():
+        return answer
+    url = url_for(endpoint, _method="GET")
+    if change is not None:
+        url += "?" + urlencode(
+            [("staged", s.value) for s in change.staged]
+            + [("cancel", i) for i in sorted(change.cancel_ids)]
+        )
+    response = make_response(answer)
+    response.headers["HX-Push-Url" if push else "HX-Replace-Url"] = url
+    return response
 
 
 def _screen(
@@ -47,7 +68,8 @@ def edit():
     """The line screen (a POST here is 戻る from the confirm step, keeping the staged list and
     the ticked lines)."""
     form, staged, cancel = _requested()
-    return _screen("edit", form, review(g.member, staged, cancel))
+    change = review(g.member, staged, cancel)
+    return _at(_screen("edit", form, change), "lines.edit", change)
 
 
 @bp.post("/stage")
@@ -65,7 +87,9 @@ def stage():
         else:
             form.number.data = ""  # ready for the next number; the company stays chosen
     status = 422 if form.company.errors or form.number.errors else 200
-    return _screen("edit", form, change, status, STAGE if is_htmx() else SCREEN)
+    return _at(
+        _screen("edit", form, change, status, STAGE if is_htmx() else SCREEN), "lines.edit", change
+    )
 
 
 @bp.post("/unstage")
@@ -77,9 +101,12 @@ def unstage():
     if index.isascii() and index.isdigit() and int(index) < len(staged):
         del staged[int(index)]
     change = review(g.member, staged, cancel)
-    return _screen("edit", form, change, 200, STAGE if is_htmx() else SCREEN)
+    return _at(
+        _screen("edit", form, change, 200, STAGE if is_htmx() else SCREEN), "lines.edit", change
+    )
 
 
+@bp.get("/confirm")
 @bp.post("/confirm")
 @login_required
 def confirm():
@@ -93,8 +120,8 @@ def confirm():
             "もう一度押してください。"
         ]
     if not change.ok or form.number.errors:
-        return _screen("edit", form, change, 422)
-    return _screen("confirm", form, change)
+        return _at(_screen("edit", form, change, 422), "lines.edit", change)
+    return _at(_screen("confirm", form, change), "lines.confirm", change, push=True)
 
 
 @bp.post("")
@@ -102,10 +129,10 @@ def confirm():
 def update():
     """[登録する]: everything is checked again inside the transaction that stores it."""
     form, staged, cancel = _requested()
-    change = change_lines(g.member, staged, cancel)
+    change = change_lines(g.member, staged, cancel, once.token("lines"))
     if not change.ok:
-        return _screen("edit", form, change, 422)
-    return completed("lines.done")
+        return _at(_screen("edit", form, change, 422), "lines.edit", change)
+    return _at(completed("lines.done"), "lines.done")
 
 
 @bp.get("/done")
@@ -113,3 +140,6 @@ def update():
 def done():
     """Webビリング対象回線変更完了 (where the no-JavaScript flow lands after its 303)."""
     return _screen("done", None, None, title=f"{TITLE}完了")
+
+
+once.answer_repeats("lines", lambda: completed("lines.done"))

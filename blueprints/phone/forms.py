@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import TelField
 from wtforms.validators import InputRequired, ValidationError
 
+import phones
 from phones import personal_number
 
 
@@ -20,7 +21,8 @@ class PhoneForm(FlaskForm):
         self.digits = personal_number(field.data)
         if self.digits is None:
             raise ValidationError(
-                "固定電話または携帯電話の番号を、市外局番から正しく入力してください。"
+                phones.reason(field.data, personal=True)
+                or "固定電話または携帯電話の番号を、市外局番から正しく入力してください。"
             )
         if self.digits == self.current:
             raise ValidationError("現在の日中のご連絡先電話番号と同じです。")

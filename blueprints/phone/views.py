@@ -1,5 +1,6 @@
 from flask import g
 
+import once
 from blueprints.auth.sessions import login_required
 from models import Member
 from rendering import completed, render
@@ -54,7 +55,7 @@ def update():
     form = PhoneForm(current=g.member.daytime_phone)
     if not form.validate():
         return _card("edit", form, 422)
-    change_phone(g.member, form.digits)
+    change_phone(g.member, form.digits, once.token("phone"))
     return completed("phone.done")
 
 
@@ -63,3 +64,6 @@ def update():
 def done():
     """連絡先電話番号変更完了 (where the no-JavaScript flow lands after its 303)."""
     return _card("done")
+
+
+once.answer_repeats("phone", lambda: completed("phone.done"))

@@ -1,5 +1,6 @@
 from flask import g
 
+import once
 from blueprints.auth.sessions import login_required
 from rendering import completed, render
 
@@ -40,7 +41,8 @@ def update():
     form = SecretQuestionForm()
     if not form.validate():
         return _card("edit", form, 422)
-    change_secret(g.member, form.secret_question.data, form.secret_answer.data)
+    question, answer = form.secret_question.data, form.secret_answer.data
+    change_secret(g.member, question, answer, once.token("secret"))
     return completed("secret.done")
 
 
@@ -49,3 +51,6 @@ def update():
 def done():
     """秘密の質問と回答の登録／変更完了 (where the no-JavaScript flow lands after its 303)."""
     return _card("done")
+
+
+once.answer_repeats("secret", lambda: completed("secret.done"))

@@ -1,5 +1,6 @@
 from flask import g
 
+import once
 from blueprints.auth.sessions import login_required
 from models import Member
 from rendering import completed, render
@@ -32,10 +33,11 @@ def card():
 @bp.post("/edit")
 @login_required
 def edit():
-    """設定する / 設定しない (a POST here is 戻る from the confirm step)."""
+    """設定する / 設定しない, the current one ticked and named (a POST here is 戻る from the
+    confirm step)."""
     form = SecretAuthForm(member=g.member)
     if not form.is_submitted():
-        form.setting.data = "off" if g.member.secret_auth_enabled else "on"
+        form.setting.data = "on" if g.member.secret_auth_enabled else "off"
     return _card("edit", form)
 
 
@@ -55,7 +57,7 @@ def update():
     form = SecretAuthForm(member=g.member)
     if not form.validate():
         return _card("edit", form, 422)
-    set_secret_auth(g.member, form.enabled)
+    set_secret_auth(g.member, form.enabled, once.token("secret_auth"))
     return completed("secret_auth.done")
 
 
@@ -64,3 +66,6 @@ def update():
 def done():
     """秘密の質問による認証設定完了."""
     return _card("done")
+
+
+once.answer_repeats("secret_auth", lambda: completed("secret_auth.done"))

@@ -23,7 +23,7 @@ def test_change_daytime_phone(page, js):
     check_a11y(page)
     field.fill("０９０－１２")
     page.locator("#phone").get_by_role("button", name="変更").click()
-    expect(page.get_by_text("市外局番から正しく入力してください")).to_be_visible()
+    expect(page.get_by_text("電話番号の桁数が足りません。")).to_be_visible()
     check_a11y(page)
     page.get_by_label("新しい日中のご連絡先電話番号").fill("０９０－１２３４－５６７８")
     page.locator("#phone").get_by_role("button", name="変更").click()
