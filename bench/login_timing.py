@@ -5,8 +5,9 @@ or the account locked? (issue 11, F7: medians within 1 ms.)
 
 Runs the production server (gunicorn from gunicorn.conf.py, its 3 sync workers, a fresh seeded
 SQLite database; the login rate limit raised so that no 429 interferes) and times POST /login
-from the client, one new connection per request as a browser's first visit would make, the
-cases interleaved in a shuffled order so that the machine's load falls on all of them alike:
+from the client, one new connection per request as a browser's first visit would make, in
+rounds of one try of each case (shuffled within the round), so that a burst of other work on
+the machine falls on all of them alike:
 
 - unknown: a login ID no member has;
 - wrong: a known ID with a wrong password (each try on its own member, its first failure, so
@@ -80,8 +81,9 @@ def main() -> None:
         limit = "100000 per minute"  # no 429 in the way
         with running(database_url=f"sqlite:///{database}", FLASK_LOGIN_RATE_LIMIT=limit) as base:
             add_members(database, TRIES)
-            plan = [(case, i) for case in CASES for i in range(TRIES)]
-            random.shuffle(plan)
+            plan = []  # rounds of one try of each case, shuffled within the round
+            for i in range(TRIES):
+                plan += [(case, i) for case in random.sample(list(CASES), len(CASES))]
             for _ in range(10):  # warm every worker up
                 timed_login(base, "nobody", "x")
             times: dict[str, list[float]] = {case: [] for case in CASES}
