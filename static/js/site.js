@@ -1,7 +1,7 @@
 // What htmx leaves to the page (README "The browser side"): the control that sent a request
 // shows it is busy and a second tap sends nothing; every failure is told in Japanese inside
 // the card, which stays as it was; after a swap, focus goes to the start of the new step (or
-// the first invalid field), the card is scrolled into view and #live announces errors and 完了.
+// the first invalid field), the card is scrolled into view, and errors and 完了 are announced.
 // Without JavaScript none of this runs and the forms post as ordinary pages.
 (() => {
   const FAIL = {
@@ -12,20 +12,13 @@
   };
   const FIELDS = "input:not([type=hidden]),select,textarea";
 
-  // The tapped button or link (not a field whose typing asks for the live checklist).
+  // The tapped button or link (a form sent without one: its default button); not a field
+  // whose typing asks for the live checklist.
   const control = (ctx) => {
     const c = ctx.request.submitter || ctx.sourceElement;
-    return c.matches("button,a") ? c : null;
+    return c.matches("form") ? c.querySelector("button") : c.matches("button,a") ? c : null;
   };
   const card = (el) => el.closest("section") || el;
-
-  function announce(text) {
-    const live = document.getElementById("live");
-    live.textContent = "";
-    // A change to an existing live region is what screen readers announce; the empty
-    // moment makes the same text twice in a row heard twice.
-    setTimeout(() => (live.textContent = text), 50);
-  }
 
   function reveal(box, el) {
     const r = box.getBoundingClientRect(), e = el.getBoundingClientRect(), h = innerHeight;
@@ -41,18 +34,18 @@
 
   // A second request from a card that is still waiting for its answer is not sent.
   document.addEventListener("htmx:config:request", (e) => {
-    const c = control(e.detail.ctx);
-    if (c && card(c).getAttribute("aria-busy")) e.preventDefault();
+    if (card(e.detail.ctx.sourceElement).getAttribute("aria-busy")) e.preventDefault();
   });
 
   document.addEventListener("htmx:before:request", (e) => {
     const ctx = e.detail.ctx, c = control(ctx);
     if (!c) return;
     ctx.busy = c;
+    ctx.card = card(c); // kept: a swap of a smaller part (#stage) takes the control out of it
     c.classList.add("busy");
     c.setAttribute("aria-disabled", "true");
     if (c.matches("button")) c.disabled = true;
-    card(c).setAttribute("aria-busy", "true");
+    ctx.card.setAttribute("aria-busy", "true");
   });
 
   // Only our own answers are swapped in: they carry X-Request-ID (monitoring.py). A 5xx, or
@@ -81,31 +74,36 @@
     c.classList.remove("busy");
     c.removeAttribute("aria-disabled");
     c.disabled = false;
-    card(c).removeAttribute("aria-busy");
+    ctx.card.removeAttribute("aria-busy");
     if (ctx.failure && c.isConnected) {
-      const box = card(c), where = c.closest(".actions") || c;
-      box.querySelector(".failure")?.remove();
+      const where = c.closest(".actions") || c;
+      ctx.card.querySelector(".failure")?.remove();
       const p = document.createElement("p");
       p.className = "failure";
+      p.setAttribute("role", "alert"); // inserted: announced at once
       p.textContent = ctx.failure;
       where.before(p);
-      announce(ctx.failure);
-      focus(box, c);
+      focus(ctx.card, c);
     }
   });
 
+  // 完了: the card itself becomes a live region before its content changes (morphed, so it
+  // stays the same element), and the 完了 it receives is announced. Errors are announced by
+  // their own role=alert (templates/_macros/forms.html), failures by theirs.
   document.addEventListener("htmx:before:swap", (e) => {
-    e.detail.ctx.main = e.detail.tasks.find((t) => t.type === "main");
+    const ctx = e.detail.ctx, main = (ctx.main = e.detail.tasks.find((t) => t.type === "main"));
+    const next = main?.fragment.firstElementChild;
+    if (ctx.busy && next?.querySelector("[role=status]") && next.id === main.target.id) {
+      for (const section of [main.target, next]) section.setAttribute("aria-live", "polite");
+      main.swapSpec.style = "outerMorph";
+    }
   });
 
   // Only swaps a tapped control asked for (not the live checklist under a field being typed in).
   document.addEventListener("htmx:after:swap", (e) => {
     const ctx = e.detail.ctx, box = ctx.main?.target;
     if (!ctx.busy || !box?.isConnected) return;
-    const errors = [...box.querySelectorAll(".errors")].map((x) => x.textContent.trim());
     const done = box.querySelector("[role=status]");
-    if (errors.length) announce(errors.join(" "));
-    else if (done) announce(done.textContent.trim());
     let field = !done && [...box.querySelectorAll(FIELDS)].find((f) => !f.disabled && f.offsetParent);
     if (field?.type === "radio") field = box.querySelector(`[name="${field.name}"]:checked`) || field;
     focus(box, box.querySelector("[aria-invalid=true]") || box.querySelector(".errors") || field || box.querySelector("h2,h3") || box);
