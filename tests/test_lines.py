@@ -335,7 +335,10 @@ def test_group_line_of_another_holders_group_does_not_tell_the_representative(me
 def test_a_registered_representative_counts_as_one_line(member_client):
     register("0452223333")
     page = member_client.get("/account/lines").get_data(as_text=True)
-    assert "登録済の回線（2回線）" in page and "一括請求代表・ほか3回線" in page
+    assert (
+        "登録済の回線（2回線）" in page
+        and '一括請求代表・<span class="nw">ほか3回線</span>' in page
+    )
 
 
 # ---- the 200-line limit -------------------------------------------------------------------

@@ -86,14 +86,16 @@ class CredentialsForm(ChooseForm):
         field = self.compared_with("password")
         return self.value(field) if field else self.member.login_id
 
-    def checklist(self, what: str) -> list[tuple[str, bool | None]]:
+    def checklist(self, what: str, passwords_kept: bool = True) -> list[tuple[str, bool | None]]:
         """The live checklist of "login_id" or "password": each rule met, not, or None
-        (neutral) while nothing is typed yet."""
+        (neutral) while nothing is typed yet. `passwords_kept` False: the page comes back
+        with empty password fields (a full page: passwords are never written into HTML), so
+        the password's checklist starts over with its field."""
         if what == "login_id":
             rule_set, other = rules.LOGIN_ID_RULES, self.other_password()
         else:
             rule_set, other = rules.PASSWORD_RULES, self.other_login_id()
-        value = self.value(f"new_{what}")
+        value = self.value(f"new_{what}") if what == "login_id" or passwords_kept else ""
         if not value:
             return [(rule.text, None) for rule in rule_set]
         return rules.checklist(rule_set, value, other)

@@ -3,7 +3,7 @@ from flask import flash, g, render_template, request, url_for
 import once
 from blueprints.auth.sessions import end_login_session, login_required
 from models import Member
-from rendering import client_redirect, completed, render
+from rendering import client_redirect, completed, is_htmx, render
 
 from . import bp, rules
 from .changes import Outcome, change_credentials
@@ -21,6 +21,8 @@ def card_context(member: Member) -> dict:
 
 
 def _card(step: str, form=None, status: int = 200, **context):
+    # htmx morphs a 422 in, keeping the typed passwords (base.html): their checklist stays.
+    context.setdefault("passwords_kept", is_htmx())
     return render(
         CARD, title=TITLE, step=step, form=form, status=status, **card_context(g.member), **context
     )
