@@ -238,6 +238,17 @@ def test_a_used_secret_step_tells_why(app):
     assert copy.get("/account").status_code == 303
 
 
+# The fields of a password change and of a login-ID change on the credentials form.
+NEW_CREDENTIALS = {
+    "password": {"new_password": "Shin-pass42", "new_password_confirm": "Shin-pass42"},
+    "login_id": {
+        "current_login_id": "taro0001",
+        "new_login_id": "Jiro2025x",
+        "new_login_id_confirm": "Jiro2025x",
+    },
+}
+
+
 @pytest.mark.parametrize("target", ["password", "login_id"])
 def test_the_secret_step_is_void_once_the_credentials_change(app, target):
     enable_secret_auth()
@@ -247,15 +258,7 @@ def test_the_secret_step_is_void_once_the_credentials_change(app, target):
     member = app.test_client()
     log_in(member)
     assert secret_post(member, ANSWER)().headers["Location"] == TOP
-    fields = {
-        "password": {"new_password": "Shin-pass42", "new_password_confirm": "Shin-pass42"},
-        "login_id": {
-            "current_login_id": "taro0001",
-            "new_login_id": "Jiro2025x",
-            "new_login_id_confirm": "Jiro2025x",
-        },
-    }[target]
-    data = {"target": target, "current_password": PASSWORD, **fields}
+    data = {"target": target, "current_password": PASSWORD, **NEW_CREDENTIALS[target]}
     assert post(member, "/account/credentials", data, HX).status_code == 200
     assert answer().headers["Location"] == "/login"
     assert waiting.get("/account").status_code == 303
@@ -283,15 +286,7 @@ def test_a_credential_change_gives_this_session_a_new_token(app, target):
     log_in(member)
     (copy,) = copies(app, member, 1)
     assert copy.get("/account").status_code == 200
-    fields = {
-        "password": {"new_password": "Shin-pass42", "new_password_confirm": "Shin-pass42"},
-        "login_id": {
-            "current_login_id": "taro0001",
-            "new_login_id": "Jiro2025x",
-            "new_login_id_confirm": "Jiro2025x",
-        },
-    }[target]
-    data = {"target": target, "current_password": PASSWORD, **fields}
+    data = {"target": target, "current_password": PASSWORD, **NEW_CREDENTIALS[target]}
     assert post(member, "/account/credentials", data, HX).status_code == 200
     assert copy.get("/account").status_code == 303  # the old cookie opens nothing
     assert member.get("/account").status_code == 200  # the member's own browser goes on
