@@ -81,7 +81,11 @@ def login_secret():
 def logout():
     end_login_session()
     flash("ログアウトしました。")
-    return redirect(url_for("auth.login"), 303)
+    response = redirect(url_for("auth.login"), 303)
+    # The pages kept in this browser for Back (app.py: confirm steps answering a POST, a
+    # secret answer among them) go too: on a shared phone the next person's Back finds none.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 def begin_login(member: Member, next_url: str | None):

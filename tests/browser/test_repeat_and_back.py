@@ -8,6 +8,7 @@ import time
 
 import pytest
 from flask import request
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from blueprints.cancel.forms import REASONS
@@ -184,3 +185,23 @@ def test_back_from_the_line_confirm_step_returns_to_the_staged_list(page: Page):
     assert history("対象回線追加") == 2
     page.go_back()  # elsewhere Back goes to the previous page, as before
     expect(page).to_have_url(re.compile(r"/account/lines"))
+
+
+@pytest.mark.parametrize("js", [False], ids=["nojs"])
+def test_after_logout_back_shows_no_page_kept_for_back(page: Page, live_server):
+    """The confirm pages kept for Back (the secret answer among them) go with the logout: on a
+    shared phone, the next person's Back finds none of them (the browser's own resubmit page
+    instead: after a logout, privacy beats a page of ours)."""
+    log_in(page)
+    go, done, previous = FLOWS["secret"]
+    go(page).click()
+    expect(page.get_by_text(done).first).to_be_visible()
+    page.get_by_role("button", name="ログアウト").click()
+    expect(page.get_by_role("button", name="ログイン")).to_be_visible()
+    for _ in range(4):
+        try:
+            page.go_back()
+        except PlaywrightError as error:  # the browser's resubmit page: nothing of ours kept
+            assert "ERR_CACHE_MISS" in error.message
+        assert page.get_by_text(previous).count() == 0
+        assert page.get_by_text("カレー").count() == 0
