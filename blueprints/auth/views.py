@@ -35,16 +35,22 @@ def login():
     form = LoginForm()
     if not form.is_submitted():
         form.next.data = safe_next(request.args.get("next", ""))
-    if form.validate_on_submit():
-        member = check_password(form.login_id.data, form.password.data)
-        if member is None:
-            form.form_errors.append(FAILED)
-        elif member.is_cancelled:
-            form.form_errors.append(CANCELLED)
-        else:
-            return begin_login(member, form.next.data)
+    if form.validate_on_submit() and (member := proven_member(form)):
+        return begin_login(member, form.next.data)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("auth/login.html", form=form), status
+
+
+def proven_member(form: LoginForm) -> Member | None:
+    """The member whose login ID and password the submitted form holds, or None with the
+    form's message set: one for an unknown ID, a wrong password and a locked account alike;
+    a cancelled member's right password is told it is cancelled. The login page's check, also
+    the d-account link's."""
+    member = check_password(form.login_id.data, form.password.data)
+    if member is None or member.is_cancelled:
+        form.form_errors.append(FAILED if member is None else CANCELLED)
+        return None
+    return member
 
 
 @bp.route("/login/secret", methods=["GET", "POST"])

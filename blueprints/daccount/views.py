@@ -20,9 +20,8 @@ from itsdangerous import BadData, URLSafeSerializer
 
 import ratelimit
 from blueprints.auth.forms import LoginForm
-from blueprints.auth.login import check_password
 from blueprints.auth.sessions import login_required, safe_next
-from blueprints.auth.views import CANCELLED, FAILED, begin_login
+from blueprints.auth.views import FAILED, begin_login, proven_member
 from clock import utcnow
 from models import Member
 from rendering import completed, render
@@ -150,17 +149,11 @@ def link():
     if pending is None:
         return _problem(Problem.link_expired)
     form = LoginForm()
-    if form.validate_on_submit():
-        member = check_password(form.login_id.data, form.password.data)
-        if member is None:
-            form.form_errors.append(FAILED)
-        elif member.is_cancelled:
-            form.form_errors.append(CANCELLED)
-        else:
-            # Only the member who proved it here may link it.
-            response = make_response(begin_login(member, url_for("daccount.confirm")))
-            _keep_pending(response, pending | {"member": member.id})
-            return response
+    if form.validate_on_submit() and (member := proven_member(form)):
+        # Only the member who proved it here may link it.
+        response = make_response(begin_login(member, url_for("daccount.confirm")))
+        _keep_pending(response, pending | {"member": member.id})
+        return response
     status = 422 if form.errors or form.form_errors else 200
     return render_template("daccount/link.html", form=form), status
 
