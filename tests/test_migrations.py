@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
 import pytest
+import time_machine
 from peewee import IntegrityError
 
 import migrations
@@ -57,6 +59,19 @@ def release_1_database(tmp_path) -> str:
     return url
 
 
+# The first release's fixture was written on 2026-11-27 at 19:42 UTC (its rows' times). Tests
+# that load it run an hour after that, the clock ticking, so its pending link (valid 24 hours)
+# is as live as on the day it was made, whatever today's date.
+RELEASE_1_WRITTEN = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def release_1(tmp_path):
+    """The URL of a first-release database, under the clock of the day it was written."""
+    with time_machine.travel(RELEASE_1_WRITTEN):
+        yield release_1_database(tmp_path)
+
+
 def rows(table: str) -> list[tuple]:
     """Every row of a first-release table, its first-release columns only, in id order."""
     with db.database.connection_context():
@@ -102,9 +117,8 @@ def test_a_new_database_is_created_at_the_latest_version_and_init_db_is_idempote
     assert {m._meta.table_name for m in MODELS} == set(created)
 
 
-def test_the_first_releases_database_upgrades_keeping_every_row_and_is_served(tmp_path):
-    url = release_1_database(tmp_path)
-    app = make_app(tmp_path, DATABASE_URL=url, SECRET_KEY="release-1-fixture")
+def test_the_first_releases_database_upgrades_keeping_every_row_and_is_served(tmp_path, release_1):
+    app = make_app(tmp_path, DATABASE_URL=release_1, SECRET_KEY="release-1-fixture")
     before = {table: rows(table) for table in RELEASE_1_TABLES}
     assert len(before["member"]) == 2 and len(before["emailchangerequest"]) == 1
     assert len(before["loginsession"]) == 2 and len(before["memberline"]) == 4
@@ -137,8 +151,8 @@ def test_the_first_releases_database_upgrades_keeping_every_row_and_is_served(tm
     assert schema() == upgraded
 
 
-def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
-    app = make_app(tmp_path, DATABASE_URL=release_1_database(tmp_path))
+def test_a_failing_migration_changes_nothing(tmp_path, release_1, monkeypatch):
+    app = make_app(tmp_path, DATABASE_URL=release_1)
     before = schema()
 
     def half_done(migrator):
@@ -196,8 +210,10 @@ def test_several_servers_running_init_db_at_once_all_succeed(tmp_path):
         assert SchemaVersion.select().count() == 1
 
 
-def test_a_first_release_d_account_link_stays_linked_and_one_d_account_has_one_member(tmp_path):
-    app = make_app(tmp_path, DATABASE_URL=release_1_database(tmp_path))
+def test_a_first_release_d_account_link_stays_linked_and_one_d_account_has_one_member(
+    tmp_path, release_1
+):
+    app = make_app(tmp_path, DATABASE_URL=release_1)
     assert init_db(app).exit_code == 0
     with db.database.connection_context():
         taro = Member.get(Member.login_id_key == "taro0001")
