@@ -6,9 +6,11 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 import threading
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -21,6 +23,14 @@ from models import MODELS
 from .live import free_port
 
 TEST_DATABASE_URL = os.environ.get("FLASK_TEST_DATABASE_URL")
+CLOCK_AHEAD = os.environ.get("TEST_CLOCK_AHEAD")
+if CLOCK_AHEAD and not getattr(sys.modules.get("sitecustomize"), "_ahead", None):
+    raise SystemExit("TEST_CLOCK_AHEAD needs PYTHONPATH=tests/clock_ahead (make test-year-ahead)")
+
+
+def pytest_report_header() -> str:
+    ahead = f", {CLOCK_AHEAD} ahead of the machine's" if CLOCK_AHEAD else ""
+    return f"clock: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC{ahead}"
 PASSWORD = "Webbill#2024"
 HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/account"}
 
