@@ -31,6 +31,8 @@ if CLOCK_AHEAD and not getattr(sys.modules.get("sitecustomize"), "_ahead", None)
 def pytest_report_header() -> str:
     ahead = f", {CLOCK_AHEAD} ahead of the machine's" if CLOCK_AHEAD else ""
     return f"clock: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC{ahead}"
+
+
 PASSWORD = "Webbill#2024"
 HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/account"}
 
