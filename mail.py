@@ -8,8 +8,11 @@ outbox holds. The thread is woken right after a commit that queued mail in its o
 and otherwise looks every POLL_SECONDS, so mail from another process, mail left by a process
 that died, and mail whose retry is due all go out without anyone running a command. An attempt
 first claims the row with a conditional UPDATE (`_claim`), so several processes or servers
-never send one mail twice; a failed attempt is tried again after a backoff that doubles up to
-RETRY_CAP (`next_attempt_at`). With no MAIL_SERVER, mail just stays there (see /dev/mail).
+never send one mail at the same time; a failed attempt is tried again after a backoff that
+doubles up to RETRY_CAP (`next_attempt_at`). Mail is sent at least once: a process that dies
+between the SMTP server's 250 and writing `sent_at` leaves its mail to be sent again when the
+claim runs out, with the same Message-ID (`message_id`). With no MAIL_SERVER, mail just stays
+there (see /dev/mail).
 `flask --app app send-mail` sends everything waiting at once, backoff or not, for operators.
 
 Why a thread and not a queue library (RQ, Celery, Huey, Dramatiq): those need a broker (Redis)
@@ -24,6 +27,7 @@ import os
 import smtplib
 import threading
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
 from flask_mail import Message
@@ -127,6 +131,7 @@ def _send(outbox: OutboxMail) -> None:
     (and outlive the claim)."""
     config = current_app.config
     message = Message(outbox.subject, recipients=[outbox.to], body=outbox.body)
+    message.msgId = message_id(outbox)
     timeout = config["MAIL_TIMEOUT_SECONDS"]
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout) as smtp:
         if config.get("MAIL_USE_TLS"):
@@ -134,6 +139,16 @@ def _send(outbox: OutboxMail) -> None:
         if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.sendmail(message.sender, [outbox.to], message.as_bytes())
+
+
+def message_id(outbox: OutboxMail) -> str:
+    """The mail's one Message-ID, the same on every attempt, so that the copies of a mail sent
+    again after a crash (see the module's doc) are seen as one. Its row id with the row's
+    creation time to the microsecond: ids alone start again at 1 after a QA reset, or go to new
+    mail again after a restored backup, and a mail system that drops a Message-ID it has seen
+    would then drop a different mail. Under the site's domain (EXTERNAL_BASE_URL's host)."""
+    domain = urlsplit(current_app.config["EXTERNAL_BASE_URL"]).hostname
+    return f"<outbox-{outbox.id}.{outbox.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
 class Delivery:

@@ -1,11 +1,12 @@
 """Looking after a running server: a request id for every request (the X-Request-ID header, and
 お問い合わせ番号 on error pages), one log line per request on stderr, and /healthz.
 
-The log line is `[time] ID METHOD PATH STATUS DURATIONms`. It replaces gunicorn's access log,
-which would write URLs as they came: PATH keeps only what cannot be secret, namely the route's
-fixed parts and its any(...) choices; every other URL variable (the mailed link's token) becomes
-…, a URL no route matched keeps only its first segment, and a query string is never written
-(only `?…` says there was one). Nothing of a form, a cookie or a header is written.
+The log line is `[time] ID METHOD PATH STATUS DURATIONms`. It is the only request log: it
+replaces gunicorn's access log and Werkzeug's request lines under `flask run`, which would write
+URLs as they came. PATH keeps only what cannot be secret, namely the route's fixed parts and its
+any(...) choices; every other URL variable (the mailed link's token) becomes …, a URL no route
+matched keeps only its first segment, and a query string is never written (only `?…` says
+there was one). Nothing of a form, a cookie or a header is written.
 """
 
 from __future__ import annotations
@@ -38,9 +39,18 @@ PROXY_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 URL_VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
+def _not_a_request_line(record: logging.LogRecord) -> bool:
+    """False for the development server's line per request, `<address> - - [<date>] "%s" %s
+    %s` (Werkzeug's WSGIRequestHandler.log_request), which writes the URL as it came."""
+    return not str(record.msg).endswith('] "%s" %s %s')
+
+
 def init_app(app: Flask) -> None:
     """Call before anything else registers request hooks: the id and the clock start first,
-    and the line is written after every other after_request hook (they run in reverse)."""
+    and the line is written after every other after_request hook (they run in reverse).
+    Under `flask run`, Werkzeug's own request lines are dropped; its startup banner, reloader
+    notices and errors stay."""
+    logging.getLogger("werkzeug").addFilter(_not_a_request_line)
     app.before_request(_start)
     app.after_request(_finish)
     app.register_blueprint(bp)

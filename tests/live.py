@@ -90,15 +90,18 @@ def running(
             process.wait(10)
 
 
-def start(app: str, env: dict, stderr=subprocess.DEVNULL, wait=True) -> subprocess.Popen:
+def start(
+    app: str, env: dict, stderr=subprocess.DEVNULL, wait=True, stdout=None
+) -> subprocess.Popen:
     """Start gunicorn in its own process group (so a test can SIGKILL all of it) and wait
     until it answers (unless not `wait`: then nothing has asked it anything yet).
-    `env["BIND"]` says where; its error log goes to `stderr` (a file)."""
+    `env["BIND"]` says where; its error log goes to `stderr` (a file), stdout to `stdout`."""
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", "gunicorn.conf.py", app],
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        stdout=stdout,
         stderr=stderr,
     )
     process.url = f"http://{env['BIND']}"
@@ -107,7 +110,9 @@ def start(app: str, env: dict, stderr=subprocess.DEVNULL, wait=True) -> subproce
     return process
 
 
-def flask_run(env: dict, instance: Path, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+def flask_run(
+    env: dict, instance: Path, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+) -> subprocess.Popen:
     """`flask run` as `make run` starts it (debug: Werkzeug's development server with its
     reloader, so two processes), in its own process group, with its instance folder (secret
     key, QA clock) at `instance`; waits until it answers on `env["BIND"]`."""
@@ -118,7 +123,7 @@ def flask_run(env: dict, instance: Path, stderr=subprocess.DEVNULL) -> subproces
         cwd=ROOT,
         env={**env, "FLASK_DEBUG": "1"},
         start_new_session=True,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=stderr,
     )
     process.url = f"http://{env['BIND']}"

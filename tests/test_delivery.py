@@ -1,6 +1,7 @@
 """Mail goes out without any command, whatever happens after the commit: a gunicorn killed
-(SIGKILL) in the middle of handing ⑥'s mail over, then restarted. (The no-JS flow under
-`flask run` with chromium is tests/browser/test_mail_delivery.py.)"""
+(SIGKILL) in the middle of handing ⑥'s mail over, then restarted; and at least once, with one
+Message-ID, when killed after the SMTP server accepted it. (The no-JS flow under `flask run`
+with chromium is tests/browser/test_mail_delivery.py.)"""
 
 from __future__ import annotations
 
@@ -91,3 +92,73 @@ def test_gunicorn_killed_while_handing_over_the_mail_delivers_it_after_restart(t
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
         ((attempts, sent),) = db.execute("SELECT attempts, sent_at FROM outboxmail").fetchall()
     assert attempts == 2 and sent is not None
+
+
+class AcceptedButNotRecorded(SMTPSink):
+    """Keeps the first mail and answers 250, holding the database's write lock from just before
+    that answer, so the sender cannot record the mail as sent; `quit` is set when the sender,
+    having read the 250, says QUIT. Later mail is kept and answered as any server would."""
+
+    def __init__(self, database):
+        super().__init__()
+        self.database = database
+        self.lock = None
+        self.quit = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.lock is None:
+            self.lock = sqlite3.connect(
+                self.database, isolation_level=None, check_same_thread=False
+            )
+            self.lock.execute("BEGIN IMMEDIATE")
+        return await super().handle_DATA(server, session, envelope)
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        self.quit.set()
+        return "221 Bye"
+
+
+def test_a_worker_killed_after_the_250_sends_the_mail_again_with_the_same_message_id(tmp_path):
+    """At least once: killed between the SMTP server's 250 and the commit of `sent_at`, the mail
+    goes out again after the restart, and both copies carry the row's one Message-ID, under the
+    site's domain, so a mail system can tell them for one mail."""
+    database = tmp_path / "db.sqlite3"
+    sink = AcceptedButNotRecorded(database)
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    # A claim lasts 8 × 1 s: the restarted server takes the mail over 8 s after the kill.
+    env = server_env(tmp_path, controller.port, FLASK_MAIL_TIMEOUT_SECONDS="1", WEB_CONCURRENCY="1")
+    try:
+        server = start("app:create_app()", env)
+        try:
+            member = Browser(server.url)
+            assert member.log_in() == 303
+            member.get("/account/email/edit")
+            assert member.post("/account/email", APPLY)[0] == 303
+            assert sink.quit.wait(10)  # the sender has read the 250; `sent_at` waits for the lock
+        finally:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        sink.lock.execute("ROLLBACK")
+        sink.lock.close()
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT attempts, sent_at FROM outboxmail").fetchall() == [(1, None)]
+        assert len(sink.messages) == 1
+
+        again = start("app:create_app()", env, wait=False)
+        try:
+            started = time.monotonic()
+            while len(sink.messages) < 2:
+                assert time.monotonic() - started < 30, "not sent again after the restart"
+                time.sleep(0.05)
+        finally:
+            os.killpg(again.pid, signal.SIGTERM)
+            again.wait(10)
+    finally:
+        controller.stop()
+    first, second = sink.messages
+    assert first["To"] == second["To"] == APPLY["new_email"]
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["Message-ID"].endswith("@billing.example.jp>")
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT sent_at FROM outboxmail").fetchone()[0] is not None

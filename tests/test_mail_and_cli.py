@@ -164,6 +164,34 @@ def test_deliverers_running_at_once_never_send_one_mail_twice(tmp_path, smtp, ap
     assert in_db(OutboxMail.select().where(OutboxMail.sent_at.is_null()).count) == 0
 
 
+class RefusingFirst(conftest.SMTPSink):
+    """Keeps every copy it is handed, but answers the first with a temporary failure."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        await super().handle_DATA(server, session, envelope)
+        return "451 Try again later" if len(self.messages) == 1 else "250 OK"
+
+
+def test_every_attempt_at_one_mail_carries_its_one_message_id_under_the_sites_domain(tmp_path, app):
+    sink = RefusingFirst()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        mailing = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+        queue_in_request(mailing, to="first@example.com")
+        queue_in_request(mailing, to="second@example.com")
+        with mailing.app_context(), db.database.connection_context():
+            assert deliver_outbox() == (1, 1)  # the first refused, the second sent
+            assert deliver_outbox() == (1, 0)  # the first again
+    finally:
+        controller.stop()
+    ids = [(m["To"], m["Message-ID"]) for m in sink.messages]
+    first = in_db(lambda: OutboxMail.get(OutboxMail.to == "first@example.com"))
+    assert [to for to, _ in ids] == ["first@example.com", "second@example.com", "first@example.com"]
+    assert ids[0][1] == ids[2][1] != ids[1][1]
+    assert ids[0][1] == f"<outbox-{first.id}.{first.created_at:%Y%m%d%H%M%S%f}@billing.example.jp>"
+
+
 def test_send_mail_without_a_server_says_so(app):
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code != 0 and "FLASK_MAIL_SERVER" in result.output

@@ -4,8 +4,10 @@ per request, nothing secret in it) and the request id that error pages give as �
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import threading
@@ -23,7 +25,7 @@ from clock import utcnow
 from models import LoginSession, OutboxMail, SchemaVersion
 
 from .conftest import HX, PASSWORD, TEST_DATABASE_URL, in_db, log_in, make_app, post, token_in
-from .live import BIN, ROOT, Browser, app_env, flask, free_port, start
+from .live import BIN, ROOT, Browser, app_env, flask, flask_run, free_port, start
 from .test_sweeps import concrete, rules
 
 # One request-log line: time, request id, method, path, status, duration.
@@ -452,3 +454,55 @@ def test_the_real_server_logs_every_request_and_a_500_with_its_traceback_under_o
     )
     assert "no such table: changehistory" in traceback[1]
     assert PASSWORD not in log and "09011112222" not in log
+
+
+@pytest.mark.parametrize("server", ["flask run", "gunicorn"])
+def test_an_email_change_leaves_no_secret_in_any_log_of_either_server(tmp_path, server):
+    """Every server the README names, its whole stdout and stderr: after a contact-address
+    change through to answering the mailed link, the app's redacted line for that link is
+    there, and neither the link's token, the secret answer nor the password is (`flask run`'s
+    Werkzeug wrote its own request line with the whole URL). The development server's
+    startup banner stays."""
+    database = tmp_path / "live.sqlite3"
+    env = app_env(f"sqlite:///{database}", BIND=f"127.0.0.1:{free_port()}")
+    flask(env, "init-db")
+    flask(env, "seed-demo")
+    output = tmp_path / "output.txt"
+    with open(output, "w") as log:
+        if server == "flask run":
+            process = flask_run(env, tmp_path / "instance", stderr=log, stdout=log)
+        else:
+            process = start("app:create_app()", env, stderr=log, stdout=log)
+    new, answer = "canary.mail@example.net", "カナリアの答え"
+    try:
+        member = Browser(process.url)
+        assert member.log_in() == 303
+        member.get("/account/email/edit")
+        apply = {"new_email": new, "new_email_confirm": new, "secret_question": "好きな食べ物は？"}
+        assert member.post("/account/email", {**apply, "secret_answer": answer})[0] == 303
+        with sqlite3.connect(database) as db:
+            (body,) = db.execute('SELECT body FROM outboxmail WHERE "to" = ?', (new,)).fetchone()
+        path = re.search(r"https?://[^/\s]+(/email/confirm/\S+)", body)[1]
+        visitor = Browser(process.url)
+        assert visitor.get(path)[0] == 200
+        confirm = {"secret_question": "好きな食べ物は？", "secret_answer": answer}
+        assert visitor.post(path, confirm)[0] == 303
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+    with sqlite3.connect(database) as db:
+        assert (
+            db.execute("SELECT email FROM member WHERE login_id = 'taro0001'").fetchone()[0] == new
+        )
+
+    log = output.read_text()
+    token = path.rsplit("/", 1)[1]
+    for secret in (token, token[:16], token[-16:], answer, PASSWORD):
+        assert secret not in log
+    requests = [(x["method"], x["path"], x["status"]) for x in log_lines(log)]
+    assert requests[-2:] == [
+        ("GET", "/email/confirm/…", "200"),
+        ("POST", "/email/confirm/…", "303"),
+    ]
+    if server == "flask run":
+        assert "Running on http://127.0.0.1:" in log
