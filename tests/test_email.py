@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -35,8 +35,9 @@ NEW = {
     "secret_question": "好きな食べ物は？",
     "secret_answer": "ＡＢＣ",
 }
-# Where the clock is moved to: later than any real "now", so signed cookies stay valid.
-FUTURE = datetime(2030, 3, 1, 12, 0, 0)
+# Where the clock is moved to: 1 March, 12:00 UTC, two years after today's year — always later
+# than the demo data's times (made now), whatever today is.
+FUTURE = datetime(datetime.now(UTC).year + 2, 3, 1, 12, 0, 0)
 RIGHT = {"secret_question": "好きな食べ物は？", "secret_answer": "ＡＢＣ"}
 
 
@@ -266,7 +267,7 @@ def test_card_shows_the_pending_change_with_its_expiry_in_japan_time(client):
     card = page.split('id="email"')[1].split("</section>")[0]
     assert "taro@example.com" in card  # still the address in force
     assert "変更手続き中" in card and "new.taro@example.net" in card
-    assert "2030年03月02日 10時30分" in card  # 01:30 UTC + 24 h, in JST
+    assert f"{FUTURE.year}年03月02日 10時30分" in card  # 01:30 UTC + 24 h, in JST
     assert ">確認メールを再送する</button>" in card and ">変更を取り消す</button>" in card
     assert "登録済" in page.split('id="h-has-email"')[1].split("</section>")[0]
 
