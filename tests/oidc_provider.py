@@ -2,7 +2,9 @@
 Authlib) publishes its discovery document and keys and signs RS256 ID tokens with a key of its
 own, made when it starts. It runs in a thread of the test process. Faults are made on the
 wire in front of it, as a network or a broken provider would make them: a slow answer, a
-changed token. Nothing of our relying party is stubbed."""
+changed token. The wire also authenticates the client as RFC 6749 2.3.1 says, which the mock
+does not (it takes any secret from a client it does not know). Nothing of our relying party is
+stubbed."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 import oidc_provider_mock
 import requests
@@ -24,7 +26,7 @@ from oidc_provider_mock import User
 from werkzeug.serving import make_server
 
 CLIENT_ID = "webbilling-test"
-CLIENT_SECRET = "test-client-secret"
+CLIENT_SECRET = "test+client/secret=="  # base64-looking, as real providers issue them
 # The demo d-accounts (the same as `make run`'s): the first is linked to taro0001 by seed-demo.
 LINKED, UNLINKED = "demo-taro", "demo-unlinked"
 
@@ -47,6 +49,10 @@ class Provider:
         self.tamper_id_token = False
         self.claims: dict = {}  # claims to sign differently (see `wire`)
         self.token_requests: list[dict] = []  # the forms posted to the token endpoint
+        self.authorizations: list[str | None] = []  # their Authorization headers
+        # token_endpoint_auth_methods_supported in the discovery document (None: left out, as
+        # the mock does, which means client_secret_basic)
+        self.auth_methods: list[str] | None = None
 
     @property
     def settings(self) -> dict:
@@ -56,16 +62,24 @@ class Provider:
         """WSGI in front of the provider, changing what it sends: a delay; an ID token with one
         character changed; or, when `claims` is set, ID tokens with those claims changed and
         signed with a key of the wire's own, which the key set it publishes then holds (a
-        provider that really signs a token for someone else, or names another issuer)."""
+        provider that really signs a token for someone else, or names another issuer). A token
+        request that does not authenticate as our client gets 401 invalid_client."""
         key = RSAKey.generate_key(2048)
 
         def middleware(environ, start_response):
             path = environ.get("PATH_INFO", "")
             time.sleep(self.sleep.get(path, 0))
+            if path == "/.well-known/openid-configuration" and self.auth_methods is not None:
+                metadata = json.loads(b"".join(app(environ, lambda *_: None)))
+                metadata["token_endpoint_auth_methods_supported"] = self.auth_methods
+                return _json(start_response, "200 OK", metadata)
             if path == "/oauth2/token":
                 form = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
                 self.token_requests.append(dict(parse_qsl(form.decode())))
+                self.authorizations.append(environ.get("HTTP_AUTHORIZATION"))
                 environ["wsgi.input"] = io.BytesIO(form)
+                if not self.authenticates(self.token_requests[-1], self.authorizations[-1]):
+                    return _json(start_response, "401 Unauthorized", {"error": "invalid_client"})
             if path == "/jwks" and self.claims:
                 return _json(start_response, "200 OK", {"keys": [key.as_dict(private=False)]})
             if path != "/oauth2/token" or not (self.tamper_id_token or self.claims):
@@ -86,6 +100,18 @@ class Provider:
             return _json(start_response, answer["status"], body)
 
         return middleware
+
+    def authenticates(self, form: dict, authorization: str | None) -> bool:
+        """Whether a token request authenticates our client (RFC 6749 2.3.1) by a method the
+        discovery document offers: HTTP Basic of the id and secret, each form-urlencoded first
+        (client_secret_basic), or both in the form (client_secret_post)."""
+        if authorization and authorization.startswith("Basic "):
+            pair = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+            method, given = "client_secret_basic", [unquote_plus(p) for p in pair.split(":", 1)]
+        else:
+            method, given = "client_secret_post", [form.get("client_id"), form.get("client_secret")]
+        offered = self.auth_methods or ["client_secret_basic"]
+        return method in offered and given == [CLIENT_ID, CLIENT_SECRET]
 
 
 def _json(start_response, status, body) -> list[bytes]:

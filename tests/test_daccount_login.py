@@ -156,6 +156,39 @@ def test_the_code_is_exchanged_with_the_verifier_of_the_challenge(client, op):
     assert asked["code_challenge"] == base64.urlsafe_b64encode(challenge).rstrip(b"=").decode()
 
 
+def test_a_secret_with_plus_slash_and_equals_is_form_urlencoded_in_http_basic(client, op):
+    # RFC 6749 2.3.1: id and secret are form-urlencoded, then joined for HTTP Basic; sent as
+    # they are, a provider that decodes them reads the "+" as a space and refuses us.
+    assert "+" in oidc_provider.CLIENT_SECRET and "/" in oidc_provider.CLIENT_SECRET
+    assert d_login(client).headers["Location"] == "/"
+    [authorization] = op.authorizations
+    credentials = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+    assert credentials == "webbilling-test:test%2Bclient%2Fsecret%3D%3D"
+    assert "client_secret" not in op.token_requests[0]  # once is enough
+
+
+@pytest.mark.parametrize(
+    "offered", [["client_secret_post"], ["client_secret_post", "client_secret_basic"]]
+)
+def test_a_provider_that_prefers_the_secret_in_the_form_gets_it_there(client, op, offered):
+    op.auth_methods = offered  # token_endpoint_auth_methods_supported, the first preferred
+    assert d_login(client).headers["Location"] == "/"
+    [exchange] = op.token_requests
+    assert exchange["client_id"] == oidc_provider.CLIENT_ID
+    assert exchange["client_secret"] == oidc_provider.CLIENT_SECRET
+    assert op.authorizations == [None]
+
+
+def test_a_provider_that_refuses_our_secret(tmp_path, app, op):
+    wrong = same_database(tmp_path, app, **op.settings | {"DACCOUNT_CLIENT_SECRET": "x+y"})
+    client = wrong.test_client()
+    before = snapshot()
+    response = come_back(client, sign_in(start(client)))
+    assert response.status_code == 502
+    assert "dアカウントでログインできませんでした" in response.get_data(as_text=True)
+    nothing_changed(before)
+
+
 def test_each_press_is_a_new_attempt(client):
     first = parse_qs(urlsplit(start(client)).query)
     second = parse_qs(urlsplit(start(client)).query)

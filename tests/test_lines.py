@@ -1,6 +1,7 @@
 """Webビリング対象回線の変更: staging, every rule with its message, the 200-line limit,
 bulk-billing representatives, the confirm step and the final POST (SPEC §2.5)."""
 
+import logging
 import re
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from blueprints.lines import rules
 from models import ChangeHistory, Company, LineRecord, Member, MemberLine
 
-from .conftest import HX, in_db, log_in, post
+from .conftest import HX, in_db, log_in, post, token_in
 
 
 def company(name="NTT東日本") -> str:
@@ -200,10 +201,10 @@ def test_delete_takes_one_line_out_of_the_staged_list(member_client):
         ("NTT東日本", "0312", "電話番号の桁数が足りません。市外局番から、固定電話は10桁"),
         ("NTT東日本", "03-1234-567a", "お客様電話番号を市外局番から正しく入力してください"),
         (None, "0312345679", "ご契約会社を選択してください。"),
-        ("NTT西日本", "0312345679", rules.NOT_FOUND),  # a real number, another company
-        ("NTT東日本", "0399999999", rules.NOT_FOUND),
-        ("NTT東日本", "03-1111-2222", rules.OTHER_HOLDER),  # 山田 一郎
-        ("NTT西日本", "075-234-5678", rules.OTHER_HOLDER),  # 請求 花子's, registered by her
+        ("NTT西日本", "0312345679", rules.NOT_ADDABLE),  # a real number, another company
+        ("NTT東日本", "0399999999", rules.NOT_ADDABLE),
+        ("NTT東日本", "03-1111-2222", rules.NOT_ADDABLE),  # 山田 一郎
+        ("NTT西日本", "075-234-5678", rules.NOT_ADDABLE),  # 請求 花子's, registered by her
         ("NTT東日本", "03-1234-5678", rules.ALREADY_REGISTERED),
         ("NTT東日本", "045-222-3334", "代表番号 045-222-3333 を追加してください"),
     ],
@@ -287,7 +288,12 @@ def test_rules_without_http():
     assert "含まれている" in problem(line, "済日利太郎", set(), set(), {(1, "0452223333")}, rep)
     assert problem(rep, "済日利太郎", {6}, set(), set(), None) == rules.ALREADY_REGISTERED
     assert problem(rep, "済日利太郎", set(), {6}, set(), None) == rules.ALREADY_STAGED
-    assert problem(None, "済日利太郎", set(), set(), set(), None) == rules.NOT_FOUND
+    assert problem(None, "済日利太郎", set(), set(), set(), None) == rules.NOT_ADDABLE
+    assert problem(rep, "山田一郎", set(), set(), set(), None) == rules.NOT_ADDABLE
+    # The member's line in a group whose representative is someone else's, or not known.
+    someone_elses = LineRecord(**{**rep.__data__, "holder_name": "山田 一郎"})
+    assert problem(line, "済日利太郎", set(), set(), set(), someone_elses) == rules.NOT_ADDABLE
+    assert problem(line, "済日利太郎", set(), set(), set(), None) == rules.NOT_ADDABLE
     assert rules.cancel_problem(3, 3, 0) == rules.CANCEL_ALL
     assert rules.cancel_problem(3, 3, 1) is None and rules.cancel_problem(3, 2, 0) is None
     assert rules.cancel_problem(0, 0, 0) is None
@@ -319,17 +325,67 @@ def test_representative_can_be_added_and_then_covers_its_group(member_client):
     assert "一括請求グループに含まれているため" in again.get_data(as_text=True)
 
 
-def test_group_line_of_another_holders_group_does_not_tell_the_representative(member_client):
+# ---- one refusal for every line that is not the member's -----------------------------------
+
+# Numbers the registry knows as someone else's, or not at all: whichever it is, the screen
+# must not tell (a member could otherwise probe which numbers are someone else's lines).
+# All NTT東日本, so that the pages differ only by the number typed.
+NOT_THE_MEMBERS = [
+    "0399999999",  # no such line
+    "0311112222",  # 山田 一郎's
+    "0453334444",  # 山田 一郎's group: its representative
+    "0453334446",  # 山田 一郎's group: his line in it
+    "0453334445",  # 山田 一郎's group: a line under the member's name in it
+    "0453335555",  # a line under the member's name, its representative unknown
+]
+
+
+@pytest.fixture
+def another_holders_group(app):
     add_registry(
         ("NTT東日本", "0453334444", "山田 一郎", "0453334444"),
         ("NTT東日本", "0453334445", "済日利 太郎", "0453334444"),
+        ("NTT東日本", "0453334446", "山田 一郎", "0453334444"),
+        ("NTT東日本", "0453335555", "済日利 太郎", "0453335550"),
     )
-    response = post(
-        member_client, "/account/lines/stage", {"company": company(), "number": "0453334445"}, HX
-    )
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422 and rules.GROUP_LINE in html
-    assert "045-333-4444" not in html
+
+
+def stage_watching_queries(client, caplog, number: str):
+    """[追加] of `number` (NTT東日本): the answer, and the SQL it ran (Peewee logs each)."""
+    data = {"csrf_token": token_in(client.get("/account").get_data(as_text=True))}
+    data |= {"company": company(), "number": number}
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        response = client.post("/account/lines/stage", data=data, headers=HX)
+    queries = [r.msg[0] for r in caplog.records if r.name == "peewee"]
+    return response, queries
+
+
+@pytest.mark.usefixtures("another_holders_group")
+def test_every_line_that_is_not_the_members_gets_one_refusal(member_client, caplog):
+    before = numbers_of()
+    answers = {}
+    for number in NOT_THE_MEMBERS:
+        response, queries = stage_watching_queries(member_client, caplog, number)
+        html = response.get_data(as_text=True)
+        assert rules.NOT_ADDABLE in html and "045-333" not in html, number
+        # The same status, the same page but for the number typed, the same queries.
+        answers[number] = (response.status_code, html.replace(number, "…"), queries)
+    first = answers[NOT_THE_MEMBERS[0]]
+    assert first[0] == 422 and first[2]
+    for number, answer in answers.items():
+        assert answer == first, number
+    assert nothing_written(before)
+
+
+@pytest.mark.usefixtures("another_holders_group")
+@pytest.mark.parametrize("number", NOT_THE_MEMBERS)
+def test_the_holder_check_blocks_them_at_the_final_post_too(member_client, number):
+    before = numbers_of()
+    line = staged("NTT東日本", number)
+    response = post(member_client, "/account/lines", {"staged": [line]}, HX)
+    assert response.status_code == 422 and rules.NOT_ADDABLE in response.get_data(as_text=True)
+    assert nothing_written(before)
 
 
 def test_a_registered_representative_counts_as_one_line(member_client):
@@ -485,7 +541,7 @@ def test_a_number_typed_but_not_added_is_not_dropped_silently(member_client):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (lambda: staged("NTT東日本", "0311112222"), rules.OTHER_HOLDER),  # 山田 一郎's line
+        (lambda: staged("NTT東日本", "0311112222"), rules.NOT_ADDABLE),  # 山田 一郎's line
         (lambda: staged("NTT東日本", "0452223334"), rules.GROUP_LINE),
         (lambda: staged("NTT東日本", "0312345678"), rules.ALREADY_REGISTERED),
         (lambda: "999:0312345679", rules.MALFORMED),

@@ -3,15 +3,18 @@ state and nonce), with Authlib: discovery, the authorization URL, the token requ
 check of the ID token (signature against the provider's keys, issuer, audience, expiry,
 nonce) are Authlib's and joserfc's. What Authlib leaves to us is here: the provider's own
 issuer in its discovery document, the 10-minute and once-only life of a login attempt (see
-views.py), time limits on the provider, and turning each failure into a Problem."""
+views.py), time limits on the provider, how the token request shows it is us, and turning each
+failure into a Problem."""
 
 from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from urllib.parse import quote_plus
 
 import requests
 from authlib.integrations.flask_client import OAuth, OAuthError
+from authlib.integrations.requests_client.oauth2_session import OAuth2ClientAuth
 from flask import Flask, current_app
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 
@@ -67,9 +70,9 @@ def identity(code: str, redirect_uri: str, code_verifier: str, nonce: str) -> tu
     client = current_app.extensions["daccount"]
     issuer = str(current_app.config["DACCOUNT_ISSUER"])
     with _problems():
-        _metadata(client)
+        auth = _client_authentication(client, _metadata(client))
         token = client.fetch_access_token(
-            redirect_uri=redirect_uri, code=code, code_verifier=code_verifier
+            redirect_uri=redirect_uri, code=code, code_verifier=code_verifier, auth=auth
         )
         if "id_token" not in token:
             raise Refused(Problem.token_invalid)
@@ -106,6 +109,21 @@ def _metadata(client) -> dict:
         log.warning("d-account discovery names another issuer")
         raise Refused(Problem.provider_error)
     return metadata
+
+
+def _client_authentication(client, metadata: dict):
+    """How the token request shows it is us (RFC 6749 2.3.1). HTTP Basic of the id and secret
+    each form-urlencoded first: Authlib's client_secret_basic sends them as they are, and a
+    provider that decodes them reads the "+" of a base64-looking secret as a space. The secret
+    goes in the form instead when the provider lists client_secret_post before
+    client_secret_basic (a list left out means client_secret_basic: OpenID Connect Discovery)."""
+    offered = metadata.get("token_endpoint_auth_methods_supported", [])
+    ours = [m for m in offered if m in ("client_secret_basic", "client_secret_post")]
+    if ours[:1] == ["client_secret_post"]:
+        return OAuth2ClientAuth(client.client_id, client.client_secret, "client_secret_post")
+    return requests.auth.HTTPBasicAuth(
+        quote_plus(client.client_id), quote_plus(client.client_secret)
+    )
 
 
 @contextmanager

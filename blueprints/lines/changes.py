@@ -8,6 +8,8 @@ tampered hidden field meets exactly the rules a typed number meets.
 
 from __future__ import annotations
 
+from peewee import JOIN
+
 import once
 from extensions import db
 from models import Company, LineRecord, Member, MemberLine, record_change
@@ -79,7 +81,6 @@ def review(
     change = LineChange(registered, staged, cancel_ids)
     companies = company_names()
     records = _records({(s.company_id, s.number) for s in staged})
-    representatives = _records({group_of(r) for r in records.values() if is_group_member(r)})
     registered_ids = {r.line.id for r in registered}
     groups = {group_of(r.line) for r in registered if not is_group_member(r.line)} - {None}
     own_ids = {r.id for r in registered}
@@ -91,7 +92,7 @@ def review(
         if line.company_id not in companies or any_number(line.number) is None:
             line.error = MALFORMED
             continue
-        rep = line.record and representatives.get(group_of(line.record))
+        rep = line.record.representative if line.record else None
         line.error = addition_problem(
             line.record, member.customer_name, registered_ids, staged_ids, groups, rep
         )
@@ -113,12 +114,26 @@ def review(
     return change
 
 
-def _records(keys: set[tuple[int | None, str] | None]) -> dict[tuple[int, str], LineRecord]:
-    """Registry lines by (company id, number), in one query."""
-    numbers = {number for key in keys if key for _, number in [key]}
+def _records(keys: set[tuple[int | None, str]]) -> dict[tuple[int, str], LineRecord]:
+    """Registry lines by (company id, number), each with its group's representative line as
+    `.representative` (None outside a group, or when the registry lacks it). One query, the
+    same whether a number is the member's, someone else's or unknown, so that how long a
+    refusal takes does not tell which (rules.NOT_ADDABLE)."""
+    numbers = {number for _, number in keys}
     if not numbers:
         return {}
-    found = LineRecord.select().where(LineRecord.number.in_(numbers))
+    rep = LineRecord.alias()
+    found = (
+        LineRecord.select(LineRecord, rep)
+        .join(
+            rep,
+            JOIN.LEFT_OUTER,
+            on=(rep.company == LineRecord.company)
+            & (rep.number == LineRecord.representative_number),
+            attr="representative",
+        )
+        .where(LineRecord.number.in_(numbers))
+    )
     return {(r.company_id, r.number): r for r in found if (r.company_id, r.number) in keys}
 
 

@@ -12,10 +12,13 @@ from phones import any_number, display
 
 MAX_LINES = 200
 
-NOT_FOUND = (
-    "ご契約会社とお客様電話番号に一致する回線が見つかりません。ご契約会社と番号をご確認ください。"
+# One refusal for every line the registry does not hold under the member's name, or does not
+# hold at all, whatever the reason: another refusal for each would tell anyone logged in which
+# numbers are someone else's lines. It starts with the guide's words for another holder.
+NOT_ADDABLE = (
+    "登録済みの回線名義と異なる名義の回線は追加できません。"
+    "ご契約会社とお客様電話番号に誤りがないかもご確認ください。"
 )
-OTHER_HOLDER = "登録済みの回線名義と異なる名義の回線は追加できません。"
 ALREADY_REGISTERED = "この回線はすでに登録されています。"
 ALREADY_STAGED = "この回線はすでに「追加する回線」に入っています。"
 OVER_LIMIT = f"登録できる回線は{MAX_LINES}回線までです。"
@@ -59,16 +62,15 @@ def addition_problem(
     groups: set[tuple[int, str]],
     representative: LineRecord | None,
 ) -> str | None:
-    """Why `record` cannot be added, or None.
+    """Why `record` cannot be added, or None. Only what the member's own lines decide on has
+    a message of its own; anything about lines that are not the member's is NOT_ADDABLE.
 
     `registered` / `staged`: registry ids already registered / staged before it; `groups`: the
     bulk-billing groups whose representative is registered or staged; `representative`: the
-    representative's registry line when `record` is a group line.
+    representative's registry line (None outside a group, or when the registry lacks it).
     """
-    if record is None:
-        return NOT_FOUND
-    if not same_holder(record.holder_name, customer_name):
-        return OTHER_HOLDER
+    if record is None or not same_holder(record.holder_name, customer_name):
+        return NOT_ADDABLE
     if record.id in registered:
         return ALREADY_REGISTERED
     if record.id in staged:
@@ -81,12 +83,11 @@ def addition_problem(
                 "追加の必要はありません。"
             )
         # The representative's number is only told when it is the member's own line too.
-        if representative is not None and same_holder(representative.holder_name, customer_name):
-            return (
-                f"{GROUP_LINE}代表番号 {rep} を追加してください"
-                "（グループの回線すべてを確認できます）。"
-            )
-        return GROUP_LINE
+        if representative is None or not same_holder(representative.holder_name, customer_name):
+            return NOT_ADDABLE
+        return (
+            f"{GROUP_LINE}代表番号 {rep} を追加してください（グループの回線すべてを確認できます）。"
+        )
     return None
 
 

@@ -194,6 +194,7 @@ def test_mailbox_filter_and_clear(page: Page, js):
 
 def test_locked_out(page: Page, js):
     run_scenario(page, "ログインロック中")
+    expect(page.get_by_role("status")).to_contain_text("taro0001 をロックしました")
     try_login(page, "taro0001")
     expect(
         page.get_by_text("ログインIDまたはログインパスワードが正しくありません。")
