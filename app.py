@@ -264,9 +264,5 @@ def _http_error(error: HTTPException):
 
 
 def _csrf_error(error: CSRFError):
-    # A repeat of a submission that succeeded, whose first answer replaced the session
-    # (一括解約): it is told the step is done, like any other repeat (once.py).
-    repeat = once.repeat_answer()
-    if repeat is not None:
-        return repeat
+    # Never a repeat's 完了 (once.py): a request that fails CSRF may come from anywhere.
     return render("errors/_csrf.html", title="画面の有効期限切れ", status=400)

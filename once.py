@@ -7,7 +7,11 @@ submission of the same form (a double tap, Back and submit again, a retry after 
 is answered with the step's 完了, as the first was, and changes and mails nothing:
 
 - a repeat that comes after the first committed is answered before the view runs (`init_app`'s
-  hook, and the CSRF error page, which a session replaced by the first one would otherwise get);
+  hook), when it passed the CSRF check and the token is the requester's own: the logged-in
+  member's, or, once the first answer ended the login (一括解約) or it timed out, the member
+  whose final forms this browser was given (the signed session cookie says so). A request
+  that fails CSRF is never answered as a repeat: a page elsewhere that posts a spent token,
+  even the member's own, gets the stale page, and its session is untouched;
 - a repeat that runs alongside the first loses the INSERT (PostgreSQL makes it wait for the
   first transaction; SQLite's BEGIN IMMEDIATE runs them one after the other): `Repeated` rolls
   its transaction back and is answered the same way.
@@ -26,7 +30,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from markupsafe import Markup
@@ -37,6 +41,8 @@ from extensions import db
 from models import SpentToken
 
 FIELD = "once"
+# In the session: the member whose final forms this browser was given (see _requester).
+MEMBER_KEY = "once_member"
 # step → the answer to a repeat: what the first submission's success answered (its 完了).
 _ANSWERS: dict[str, Callable[[], object]] = {}
 
@@ -63,6 +69,8 @@ def _signer() -> TimestampSigner:
 
 def field(step: str) -> Markup:
     """The hidden input of a final form (template global `once`)."""
+    if session.get(MEMBER_KEY) != g.member.id:  # written once, not on every page
+        session[MEMBER_KEY] = g.member.id
     value = f"{step}.{g.member.id}.{secrets.token_urlsafe(12)}"
     token = _signer().sign(value).decode()
     return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, token)
@@ -117,10 +125,27 @@ def raise_if_spent() -> None:
         raise Repeated(step)
 
 
+def _requester() -> int | None:
+    """Whose repeats this request may be told of: the logged-in member's, or, when the login
+    has ended (一括解約, a timeout), those of the member whose final forms this browser got."""
+    return g.member.id if g.member is not None else session.get(MEMBER_KEY)
+
+
+def fresh_session() -> None:
+    """Replace the session by an empty one (a final step that ended the login) that a repeat
+    of that step can still reach: it keeps the CSRF token and whose repeats it may hear."""
+    member_id, csrf = _requester(), session.get(current_app.config["WTF_CSRF_FIELD_NAME"])
+    session.clear()
+    if csrf is not None:
+        session[current_app.config["WTF_CSRF_FIELD_NAME"]] = csrf
+    if member_id is not None:
+        session[MEMBER_KEY] = member_id
+
+
 def _spent_step() -> str | None:
     value = request.form.get(FIELD) if request.method == "POST" else None
     read = value and _read(value)
-    if not read or read[0] not in _ANSWERS:
+    if not read or read[0] not in _ANSWERS or read[1] != _requester():
         return None
     if not SpentToken.select().where(SpentToken.key_hash == _key(value)).exists():
         return None

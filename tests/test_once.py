@@ -20,7 +20,7 @@ from models import (
     SpentToken,
 )
 
-from .conftest import HX, PASSWORD, in_db, post, token_in
+from .conftest import HX, PASSWORD, in_db, log_in, post, token_in
 from .live import Browser, app_env, free_port, start
 
 ONCE = re.compile(r'name="once" value="([^"]+)"')
@@ -249,3 +249,54 @@ def test_two_identical_posts_at_the_same_moment_change_once(two_servers, name):
     assert [a[0] for a in answers] == [303, 303]
     assert [a[2]["Location"] for a in answers] == [step.done_url] * 2
     assert step.effects() == [1] * len(step.effects())
+
+
+@pytest.fixture
+def hanakos_spent_token(app):
+    """The `once` value of a final form hanako submitted (her own 一括解約 or secret Q/A
+    change), kept by her: spent, and signed for her."""
+
+    def spent(name: str) -> str:
+        hanako = app.test_client()
+        assert log_in(hanako, "hanako0002").status_code == 303
+        form = final_form(hanako, STEPS[name])
+        assert hanako.post(STEPS[name].final_url, data=form).status_code == 303
+        return form["once"]
+
+    return spent
+
+
+@pytest.mark.parametrize("name", ["cancel", "secret"])
+def test_a_spent_token_of_another_member_without_a_csrf_token_gets_the_stale_page(
+    member_client, hanakos_spent_token, name
+):
+    """A page elsewhere auto-posts only `once=<hanako's spent token>` in taro's browser: he is
+    told the screen has expired, not that something was done, and stays logged in."""
+    spent = hanakos_spent_token(name)
+    cookie = member_client.get_cookie("session").value
+    response = member_client.post("/account/phone", data={"once": spent})
+    assert response.status_code == 400
+    assert "画面の有効期限が切れた" in response.get_data(as_text=True)
+    assert member_client.get_cookie("session").value == cookie
+    assert member_client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["cancel", "secret"])
+def test_a_spent_token_of_another_member_is_not_his_repeat(
+    member_client, hanakos_spent_token, name
+):
+    """With taro's own CSRF token too, hanako's spent token is not a repeat of anything of his."""
+    spent = hanakos_spent_token(name)
+    response = post(member_client, "/account/phone", {"new_phone": "09012345678", "once": spent})
+    assert response.status_code == 400
+    assert "画面の有効期限が切れた" in response.get_data(as_text=True)
+    assert member_client.get("/account").status_code == 200
+    assert history("日中のご連絡先電話番号") == 0
+
+
+def test_even_his_own_spent_token_without_a_csrf_token_gets_the_stale_page(member_client):
+    form = final_form(member_client, STEPS["secret"])
+    assert member_client.post(STEPS["secret"].final_url, data=form).status_code == 303
+    response = member_client.post(STEPS["secret"].final_url, data={"once": form["once"]})
+    assert response.status_code == 400
+    assert "画面の有効期限が切れた" in response.get_data(as_text=True)

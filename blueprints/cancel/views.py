@@ -70,7 +70,7 @@ def cancel():
 def _finished():
     """To 完了 as a new page, in a fresh session holding only the mark (also the answer to
     a repeat of [解約する], whose session, if any, ended with the first)."""
-    session.clear()
+    once.fresh_session()
     session[DONE_KEY] = True
     g.member = g.login = None
     return client_redirect(url_for("cancel.done"))
