@@ -25,7 +25,7 @@ import once
 import phones
 import ratelimit
 from clock import format_jst
-from extensions import csrf, db, mail
+from extensions import CrossSiteRequest, csrf, db, mail
 from rendering import ERROR_TITLES, is_htmx, no_such_step, render
 
 # Every setting can come from a FLASK_-prefixed environment variable (SPEC §4).
@@ -265,8 +265,9 @@ def _http_error(error: HTTPException):
 
 def _csrf_error(error: CSRFError):
     # A repeat of a submission that succeeded, whose first answer replaced the session
-    # (一括解約): it is told the step is done, like any other repeat (once.py).
-    repeat = once.repeat_answer()
+    # (一括解約): it is told the step is done, like any other repeat (once.py). Not one sent
+    # from another origin: that is only refused (its answer would end the session).
+    repeat = None if isinstance(error, CrossSiteRequest) else once.repeat_answer()
     if repeat is not None:
         return repeat
     return render("errors/_csrf.html", title="画面の有効期限切れ", status=400)
