@@ -264,5 +264,6 @@ def _http_error(error: HTTPException):
 
 
 def _csrf_error(error: CSRFError):
-    # Never a repeat's 完了 (once.py): a request that fails CSRF may come from anywhere.
+    # Never a repeat's 完了 (once.py): a request that fails CSRF or comes from another
+    # origin may come from anywhere.
     return render("errors/_csrf.html", title="画面の有効期限切れ", status=400)

@@ -19,7 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from tests.browser.chromium import CHROMIUM, PHONE  # noqa: E402
-from tests.live import Browser, email_confirmation_link, running  # noqa: E402
+from tests.live import (  # noqa: E402
+    SITE,
+    Browser,
+    chromium_at_site,
+    email_confirmation_link,
+    running,
+)
 
 PASSWORD = "Webbill#2024"
 NEW_PASSWORD = "Newpass#2025x"
@@ -333,10 +339,14 @@ def flows(page, meter):
 def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running(database_url=f"sqlite:///{tmp}/weight.sqlite3", **D_ACCOUNT) as base,
+        running(database_url=f"sqlite:///{tmp}/weight.sqlite3", nginx=True, **D_ACCOUNT) as url,
         sync_playwright() as p,
     ):
-        browser = p.chromium.launch(**CHROMIUM)
+        # As a member's phone gets it: the site's address, through nginx (the app accepts POSTs
+        # from the site's origin only).
+        base = SITE
+        args = CHROMIUM["args"] + chromium_at_site(url)
+        browser = p.chromium.launch(**{**CHROMIUM, "args": args})
         context = browser.new_context(base_url=base, **PHONE)
         page = context.new_page()
         meter = Meter(page)
@@ -377,10 +387,10 @@ def main() -> None:
         # Public, opened from the mail: apply for a new address as the member (a second
         # session of the same member), read the link from the outbox, open it cold.
         print("\npublic, no login (the link in the mail), brand-new phone:")
-        member = Browser(base)
+        member = Browser(url)
         member.log_in()
         link = email_confirmation_link(member, f"{tmp}/weight.sqlite3", "w@example.net")
-        rows = first_load(browser, base, link.removeprefix(base))
+        rows = first_load(browser, base, link.removeprefix(url))
         loads["/email/confirm/<token>"] = report("first load: /email/confirm/<token>", rows)
         assert next(r for r in rows if r["type"] == "document")["status"] == 200
 

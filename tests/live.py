@@ -6,6 +6,8 @@ tokens and form posts over real HTTP."""
 from __future__ import annotations
 
 import atexit
+import base64
+import hashlib
 import http.cookiejar
 import os
 import re
@@ -35,13 +37,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The site's address (EXTERNAL_BASE_URL) of every server started here: mailed links name it,
+# and a browser may POST only from its origin.
+SITE = "https://billing.example.jp"
+
+
 def app_env(database_url: str, **extra) -> dict:
     return {
         **os.environ,
         "FLASK_SECRET_KEY": secrets.token_hex(32),
         "FLASK_DATABASE_URL": database_url,
         "FLASK_SESSION_COOKIE_SECURE": "false",
-        "FLASK_EXTERNAL_BASE_URL": "https://billing.example.jp",
+        "FLASK_EXTERNAL_BASE_URL": SITE,
         **extra,
     }
 
@@ -222,6 +229,23 @@ def tls_files() -> tuple[str, str]:
         capture_output=True,
     )
     return certificate, key
+
+
+def chromium_at_site(nginx_url: str) -> list[str]:
+    """Chromium flags that open SITE on the nginx at `nginx_url` (behind_nginx), trusting its
+    key as a browser trusts the real site's: pages at SITE then POST with SITE's origin, which
+    the app requires, and are cached as usual (after a mere certificate error, nothing is)."""
+    spki = subprocess.run(
+        ["openssl", "pkey", "-in", tls_files()[1], "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    port = urllib.parse.urlsplit(nginx_url).port
+    return [
+        f"--host-resolver-rules=MAP {urllib.parse.urlsplit(SITE).hostname} 127.0.0.1:{port}",
+        "--ignore-certificate-errors-spki-list="
+        + base64.b64encode(hashlib.sha256(spki).digest()).decode(),
+    ]
 
 
 @cache

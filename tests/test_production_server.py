@@ -177,6 +177,18 @@ def test_through_nginx_pages_get_hsts_and_a_query_get_stays_uncompressed(product
     assert any(cookie.secure for cookie in member.jar)
 
 
+def test_through_nginx_a_post_from_another_origin_is_refused(production):
+    """nginx ends TLS, so the app sees plain HTTP and Flask-WTF's Referer check (HTTPS only)
+    never runs: the Origin check still does, against EXTERNAL_BASE_URL."""
+    member = Browser(production.url)
+    member.get("/login")
+    login = {"login_id": "taro0001", "password": "Webbill#2024"}
+    status, page, _ = member.post("/login", login, headers={"Origin": "https://evil.example"})
+    assert status == 400 and "画面の有効期限が切れたか" in page
+    status, _, _ = member.post("/login", login, headers={"Origin": "https://billing.example.jp"})
+    assert status == 303
+
+
 def test_a_direct_client_cannot_forge_the_sites_path_or_its_address(tmp_path):
     """gunicorn trusts no forwarding header (forwarded_allow_ips), and the app only the
     X-Forwarded-For entries PROXY_FIX_X_FOR says a proxy adds (none here)."""

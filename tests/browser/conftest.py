@@ -19,10 +19,13 @@ axe = Axe()
 
 @pytest.fixture
 def live_server(app):
+    """The app's URL. It is also the app's EXTERNAL_BASE_URL: the address the browser uses is
+    the site's, which POSTs must come from (extensions.CSRFProtect) and mailed links name."""
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    url = app.config["EXTERNAL_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield url
     server.shutdown()
     thread.join()
 
