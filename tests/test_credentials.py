@@ -12,6 +12,7 @@ from hashing import verify_secret
 from models import ChangeHistory, LoginSession, Member, OutboxMail
 
 from .conftest import HX, PASSWORD, in_db, log_in, post, token_in
+from .test_email import answer, apply, mails_to
 
 NEW_ID = "Jiro2025x"
 NEW_PASSWORD = "Shin-pass42"
@@ -499,3 +500,63 @@ def test_two_members_claiming_one_id_at_the_same_moment(app, monkeypatch):
     owners = in_db(lambda: Member.select().where(Member.login_id_key == "same2026id").count())
     assert owners == 1
     assert in_db(ChangeHistory.select().count) == 1
+
+
+# What a credential change ends (issue 25): everything a session before it started.
+
+
+@pytest.mark.parametrize("target", ["password", "login_id"])
+def test_a_credential_change_cancels_a_pending_address_change(app, member_client, target):
+    # With a stolen session, someone applies for an address and a secret Q/A of their own.
+    thief = app.test_client()
+    log_in(thief)
+    path = apply(thief, new_email="thief@example.net", new_email_confirm="thief@example.net")
+    # The member changes the password (or the ID): the stolen session ends, and the request.
+    assert change(member_client, target, HX).status_code == 200
+    assert thief.get("/account").status_code == 303
+    visitor = app.test_client()
+    page = visitor.get(path)
+    assert page.status_code == 410 and "取り消されたため" in page.get_data(as_text=True)
+    assert answer(visitor, path).status_code == 410
+    member = taro()
+    assert member.email == "taro@example.com" and member.secret_question == "母親の旧姓は？"
+    assert verify_secret(member.secret_answer_hash, "やまだ")
+    # 変更履歴, the ⑥ card and the notice say so; the stored mail keeps no live link.
+    history = in_db(lambda: [(c.kind, c.detail) for c in ChangeHistory.select()])
+    what = DONE[target].removesuffix("変更完了")
+    assert ("連絡先メールアドレス変更取消", f"{what}の変更により取り消し") in history
+    card = member_client.get("/account/email/card", headers=HX).get_data(as_text=True)
+    assert "変更手続き中" not in card
+    [notice] = mails_to("taro@example.com")
+    assert "連絡先メールアドレス変更（t***@example.net 宛）を取り消しました" in notice.body
+    [link_mail] = mails_to("thief@example.net")
+    assert "/email/confirm/" not in link_mail.body
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_the_notice_lists_what_was_ended_and_tells_of_the_d_account(app, member_client, linked):
+    if not linked:
+        post(member_client, "/account/d-account/unlink")
+        in_db(OutboxMail.delete().execute)
+    for _ in range(2):
+        log_in(app.test_client())
+    response = change(member_client, "password", HX)
+    [notice] = in_db(lambda: list(OutboxMail.select()))
+    assert "ほかの端末・ブラウザでのログイン（2件）をログアウトしました" in notice.body
+    assert "連絡先メールアドレス変更" not in notice.body  # none was pending
+    assert "ログインやdアカウント連携登録の途中のお手続きも無効にしました" in notice.body
+    page = response.get_data(as_text=True)
+    if linked:
+        for text in (notice.body, page):
+            assert "dアカウントが連携登録されています" in text
+            assert "基本情報の⑨「dアカウント連携登録有無」の［解除］" in text
+        assert 'href="/account#d-account"' in page
+    else:
+        assert "dアカウントは連携登録されていません" in notice.body
+        assert "dアカウントが連携登録されています" not in page
+
+
+def test_the_notice_says_when_no_other_session_was_there(member_client):
+    change(member_client, "login_id", HX)
+    [notice] = in_db(lambda: list(OutboxMail.select()))
+    assert "ほかの端末・ブラウザでのログインはありませんでした" in notice.body

@@ -65,17 +65,20 @@ def end_login_session() -> None:
     session.clear()
 
 
-def after_credential_change(member: Member) -> str:
+def after_credential_change(member: Member) -> tuple[str, int]:
     """After a credential change, inside its transaction: log the member out everywhere else,
     void their pending login steps, and give this session a new token (a copy of the old cookie
-    opens nothing, as after a login). Returns the token: `keep_token()` it once committed."""
-    LoginSession.delete().where(
-        (LoginSession.member == member.id) & (LoginSession.id != g.login.id)
-    ).execute()
+    opens nothing, as after a login). Returns the token (`keep_token()` it once committed) and
+    how many other sessions were ended."""
+    ended = (
+        LoginSession.delete()
+        .where((LoginSession.member == member.id) & (LoginSession.id != g.login.id))
+        .execute()
+    )
     PendingLogin.delete().where(PendingLogin.member == member.id).execute()
     token = secrets.token_urlsafe(32)
     LoginSession.update(token_hash=digest(token)).where(LoginSession.id == g.login.id).execute()
-    return token
+    return token, ended
 
 
 def keep_token(token: str) -> None:

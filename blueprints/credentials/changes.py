@@ -15,6 +15,8 @@ from peewee import IntegrityError
 import once
 from blueprints.auth.login import check_member_secret
 from blueprints.auth.sessions import after_credential_change, keep_token
+from blueprints.email.changes import cancel_email_change
+from blueprints.email.rules import mask_email
 from clock import utcnow
 from extensions import db
 from hashing import hash_secret
@@ -139,8 +141,8 @@ def _store(
     new_password_hash: str | None,
     once_token: str | None,
 ) -> None:
-    """Write the change, its history, its 変更履歴 row and its notice, and log the member's other
-    sessions out: all in one transaction. Raises peewee.IntegrityError when another member
+    """Write the change, its history and its 変更履歴 row, and end what came before it (with
+    the notice): all in one transaction. Raises peewee.IntegrityError when another member
     claimed the same login ID in the meantime (nothing is written then)."""
     changes: dict = {Member.failed_logins: 0}
     if new_login_id is not None:
@@ -157,19 +159,34 @@ def _store(
             _remember(member, "password", new_password_hash)
         # Never the values themselves: 変更履歴 is shown on screen.
         record_change(member, what, f"{what}を変更")
-        token = after_credential_change(member)
-        if member.email:
-            queue_mail(
-                member.email,
-                NOTICE_SUBJECT.format(what),
-                "mail/credentials_changed.txt",
-                member=member,
-                what=what,
-                changed_at=utcnow(),
-            )
+        token = end_what_came_before(member, what)
     keep_token(token)
     for field, value in changes.items():
         setattr(member, field.name, value)
+
+
+def end_what_came_before(member: Member, what: str) -> str:
+    """After a login ID or password change, inside its transaction (every way of changing them
+    calls this, a later password reset too): end everything a session before it started — the
+    member's other sessions and pending login steps, a pending contact-address change (its
+    link then answers as a cancelled one, and 変更履歴 says why) — and tell the contact address
+    what was ended and whether a d-account is linked. A d-account link waiting for its
+    [連携登録する] needs no write: it carries a stamp of the credentials it was proved with
+    (daccount.views). Returns this session's new token."""
+    token, sessions = after_credential_change(member)
+    cancelled = cancel_email_change(member, f"{what}の変更により取り消し")
+    if member.email:
+        queue_mail(
+            member.email,
+            NOTICE_SUBJECT.format(what),
+            "mail/credentials_changed.txt",
+            member=member,
+            what=what,
+            changed_at=utcnow(),
+            sessions=sessions,
+            cancelled=mask_email(cancelled) if cancelled else None,
+        )
+    return token
 
 
 def _remember(member: Member, kind: str, value: str) -> None:

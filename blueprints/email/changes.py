@@ -249,20 +249,20 @@ def resend_email_change(member: Member, once_token: str | None = None) -> EmailC
     return change
 
 
-def cancel_email_change(member: Member) -> bool:
-    """Cancel the pending request (its link stops working). False if nothing was pending."""
+def cancel_email_change(member: Member, why: str = "変更のお手続きを取り消し") -> str | None:
+    """Cancel the pending request (its link then answers as a cancelled one), with a 変更履歴
+    row saying `why`. The address it was for; None if nothing was pending."""
     with db.database.atomic():
         forget_links(_pending_of(member.id))
-        cancelled = (
+        cancelled = list(
             EmailChangeRequest.update(status="cancelled", finished_at=utcnow())
-            .where(
-                (EmailChangeRequest.member == member.id) & (EmailChangeRequest.status == "pending")
-            )
+            .where(_pending_of(member.id))
+            .returning(EmailChangeRequest.new_email)
             .execute()
         )
         if cancelled:
-            record_change(member, "連絡先メールアドレス変更取消", "変更のお手続きを取り消し")
-    return bool(cancelled)
+            record_change(member, "連絡先メールアドレス変更取消", why)
+    return cancelled[0].new_email if cancelled else None
 
 
 def open_link(token: str) -> tuple[EmailChangeRequest | None, DeadLink | None]:
