@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sqlite3
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +19,7 @@ from models import ChangeHistory, DAccountUsedKey, LoginSession, Member, OutboxM
 
 from . import oidc_provider
 from .conftest import PASSWORD, in_db, log_in, make_app, post, token_in
+from .live import Browser, running
 from .oidc_provider import (
     LINKED,
     UNLINKED,
@@ -439,13 +441,13 @@ def test_a_d_account_linked_meanwhile_to_another_member_is_refused(app, client):
 def test_a_pending_link_is_used_once(client):
     d_login(client, UNLINKED)
     link_form(client, "hanako0002", PASSWORD)
-    pending = client.get_cookie("daccount_link", path="/login/d-account").value
     page = client.get("/login/d-account/link/confirm").get_data(as_text=True)
+    saved = client.get_cookie("session").value  # the pending link is in it
     assert confirm_link(client).status_code == 303
     # The same pending link again (a saved cookie), after [解除]: refused.
     post(client, "/account/d-account/unlink")
     before = snapshot()
-    client.set_cookie("daccount_link", pending, path="/login/d-account")
+    client.set_cookie("session", saved)
     again = client.post("/login/d-account/link/confirm", data={"csrf_token": token_in(page)})
     assert again.status_code == 410
     assert "連携登録の手続きを続けられません" in again.get_data(as_text=True)
@@ -480,14 +482,113 @@ def test_only_the_member_who_gave_the_password_can_confirm(client):
     nothing_changed(before)
 
 
-def test_a_forged_pending_link_is_refused(client, op):
-    from itsdangerous import URLSafeSerializer
-
-    forged = URLSafeSerializer("not-our-key", salt="daccount-pending-link").dumps(
-        {"iss": op.issuer, "sub": LINKED, "at": utcnow().isoformat(), "once": "x"}
-    )
-    client.set_cookie("daccount_link", forged, path="/login/d-account")
+def test_a_forged_pending_link_is_refused(tmp_path, app, client, op):
+    forger = same_database(tmp_path, app, SECRET_KEY="not-our-key", **op.settings).test_client()
+    with forger.session_transaction() as session:
+        session["daccount_link"] = {
+            "iss": op.issuer,
+            "sub": LINKED,
+            "next": None,
+            "member": None,
+            "at": utcnow().isoformat(),
+            "once": "x",
+        }
+    client.set_cookie("session", forger.get_cookie("session").value)
     assert client.get("/login/d-account/link").status_code == 410
+
+
+# What ends a half-finished link, and the session a login replaces (issue 25).
+
+
+def test_every_login_path_ends_the_session_it_replaces(app, client):
+    log_in(client, "hanako0002")
+    replaced = [client.get_cookie("session").value]
+    d_login(client)  # a d-account login in a browser already logged in
+    replaced.append(client.get_cookie("session").value)
+    d_login(client)
+    replaced.append(client.get_cookie("session").value)
+    d_login(client, UNLINKED)
+    link_form(client, "hanako0002", PASSWORD)  # the 連携登録 step logs in too
+    assert logged_in_as(client) == "請求 花子"
+    assert in_db(LoginSession.select().count) == 1
+    for cookie in replaced:
+        copy = app.test_client()
+        copy.set_cookie("session", cookie)
+        assert copy.get("/account").status_code == 303
+
+
+def test_a_login_that_asks_the_secret_question_ends_the_session_it_replaces(app, client):
+    in_db(lambda: Member.update(secret_auth_enabled=True).execute())
+    log_in(client, "hanako0002")  # she has no secret question: logged in at once
+    replaced = client.get_cookie("session").value
+    assert d_login(client).headers["Location"] == "/login/secret"
+    assert in_db(LoginSession.select().count) == 0
+    copy = app.test_client()
+    copy.set_cookie("session", replaced)
+    assert copy.get("/account").status_code == 303
+
+
+def test_logout_drops_a_half_finished_link(client):
+    log_in(client, "hanako0002")
+    d_login(client, UNLINKED)  # someone else's d-account, on her phone, left at 連携登録
+    post(client, "/logout", page="/")
+    before = snapshot()
+    assert client.get("/login/d-account/link").status_code == 410
+    data = {"login_id": "hanako0002", "password": PASSWORD}
+    assert post(client, "/login/d-account/link", data, page="/login").status_code == 410
+    nothing_changed(before)
+
+
+def test_a_credential_change_voids_a_link_waiting_for_its_confirm(app, client):
+    in_db(
+        lambda: (
+            Member.update(d_account_linked=False, d_account_issuer=None, d_account_subject=None)
+            .where(Member.login_id == "taro0001")
+            .execute()
+        )
+    )
+    # Someone who knows taro's password links their own d-account on a shared PC, and leaves
+    # at [連携登録する].
+    d_login(client, UNLINKED)
+    assert link_form(client, "taro0001", PASSWORD).headers["Location"].endswith("/confirm")
+    # taro changes his password elsewhere; later he logs in on that PC and comes back to the
+    # confirm page (Back, history).
+    elsewhere = app.test_client()
+    log_in(elsewhere)
+    new = {"new_password": "Shin-pass42", "new_password_confirm": "Shin-pass42"}
+    data = {"target": "password", "current_password": PASSWORD, **new}
+    assert post(elsewhere, "/account/credentials", data).status_code == 303
+    assert log_in(client, "taro0001", "Shin-pass42").status_code == 303
+    before = snapshot()
+    assert client.get("/login/d-account/link/confirm").status_code == 410
+    token = token_in(client.get("/").get_data(as_text=True))
+    refused = client.post("/login/d-account/link/confirm", data={"csrf_token": token})
+    assert refused.status_code == 410
+    nothing_changed(before)
+    assert member().d_account_subject is None
+
+
+def test_a_half_finished_link_does_not_outlive_another_members_login(tmp_path, op):
+    """On the real server, through a browser's cookie jar: person A leaves at 連携登録 with a
+    d-account no member holds; hanako logs in and out on that browser within the 10 minutes;
+    nobody's ID and password link A's d-account after that."""
+    database = tmp_path / "live.sqlite3"
+    env = {f"FLASK_{name}": str(value) for name, value in op.settings.items()}
+    with running(database_url=f"sqlite:///{database}", **env) as url:
+        browser = Browser(url)
+        _, _, headers = browser.get("/login/d-account")
+        _, _, headers = browser.get(path_of(sign_in(headers["Location"], UNLINKED)))
+        assert headers["Location"] == "/login/d-account/link"
+        assert browser.get("/login/d-account/link")[0] == 200
+        assert browser.log_in("hanako0002") == 303
+        assert browser.post("/logout")[0] == 303
+        assert browser.get("/login/d-account/link")[0] == 410
+        browser.get("/login")
+        data = {"login_id": "hanako0002", "password": PASSWORD}
+        assert browser.post("/login/d-account/link", data)[0] == 410
+    with sqlite3.connect(database) as db:
+        linked = db.execute("SELECT login_id, d_account_subject FROM member ORDER BY id").fetchall()
+    assert linked == [("taro0001", LINKED), ("hanako0002", None)]
 
 
 # Unlink, then link again.

@@ -36,7 +36,8 @@ def check_password(login_id: str, password: str) -> Member | None:
     if not _give_back(member, lock):
         return None
     if needs_rehash(member.password_hash):
-        Member.update(password_hash=hash_secret(password)).where(Member.id == member.id).execute()
+        member.password_hash = hash_secret(password)
+        Member.update(password_hash=member.password_hash).where(Member.id == member.id).execute()
     return member
 
 

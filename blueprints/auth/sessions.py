@@ -22,6 +22,10 @@ from prepared import Prepared
 from rendering import client_redirect, is_htmx
 
 SESSION_KEY = "sid"
+# A d-account waiting to be linked (blueprints/daccount/views.py) lives in the session, so that
+# logout and every login drop it with the rest; only the login of the member it was bound to at
+# 連携登録 keeps it (their secret question may come between).
+LINK_KEY = "daccount_link"
 # last_seen_at is written at most once a minute, so idle expiry is exact to within a minute.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -31,9 +35,10 @@ def digest(token: str) -> str:
 
 
 def start_login_session(member: Member) -> bool:
-    """Log `member` in with a brand-new session (no fixation), record the login time and clear
-    the failure count; False (nothing done) when the account got locked meanwhile: a lock set
-    while the member's last check ran is never cleared by it (see login.py)."""
+    """Log `member` in with a brand-new session (no fixation) that replaces this browser's
+    (ended, whoever's it was), record the login time and clear the failure count; False
+    (nothing done) when the account got locked meanwhile: a lock set while the member's last
+    check ran is never cleared by it (see login.py)."""
     now = utcnow()
     token = secrets.token_urlsafe(32)
     with db.database.atomic():
@@ -47,6 +52,8 @@ def start_login_session(member: Member) -> bool:
         )
         if not started:
             return False
+        if g.login is not None:
+            LoginSession.delete().where(LoginSession.id == g.login.id).execute()
         LoginSession.create(
             token_hash=digest(token),
             member=member,
@@ -54,7 +61,10 @@ def start_login_session(member: Member) -> bool:
             last_seen_at=now,
             previous_login_at=member.last_login_at,
         )
+    link = session.get(LINK_KEY)
     session.clear()
+    if link is not None and link["member"] == member.id:
+        session[LINK_KEY] = link
     session[SESSION_KEY] = token
     return True
 

@@ -109,7 +109,7 @@ def begin_login(member: Member, next_url: str | None):
                 created_at=now,
                 next_url=safe_next(next_url or ""),
             )
-        session.clear()
+        end_login_session()  # the session this login replaces, if any
         session[PENDING_KEY] = token
         return redirect(url_for("auth.login_secret"), 303)
     if not start_login_session(member):

@@ -9,18 +9,17 @@ from flask import (
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import Signer
 
 import ratelimit
 from blueprints.auth.forms import LoginForm
-from blueprints.auth.sessions import login_required, safe_next
+from blueprints.auth.sessions import LINK_KEY, login_required, safe_next
 from blueprints.auth.views import FAILED, begin_login, proven_member
 from clock import utcnow
 from models import Member
@@ -30,16 +29,13 @@ from . import bp, oidc
 from .changes import link as link_d_account
 from .changes import spend, spent
 from .changes import unlink as unlink_d_account
-from .rules import VALID_FOR, Problem, fresh
+from .rules import Problem, fresh
 
 CARD = "daccount/_card.html"
 TITLE = "dアカウント連携登録解除"
 # This browser's login attempt (state, nonce, PKCE verifier), in the signed session cookie.
+# A d-account the provider vouched for that no member holds yet waits there too (LINK_KEY).
 FLOW_KEY = "daccount_flow"
-# A d-account the provider vouched for that no member holds yet, waiting to be linked. A
-# cookie of its own: logging in (begin_login) starts a new session and clears the other one.
-PENDING_COOKIE = "daccount_link"
-PENDING_PATH = "/login/d-account"
 
 
 def card_context(member: Member) -> dict:
@@ -126,11 +122,10 @@ def callback():
         (Member.d_account_issuer == issuer) & (Member.d_account_subject == subject)
     )
     if member is None:
-        response = redirect(url_for("daccount.link"), 303)
         pending = {"iss": issuer, "sub": subject, "next": flow["next"], "member": None}
         pending |= {"at": utcnow().isoformat(), "once": secrets.token_urlsafe(16)}
-        _keep_pending(response, pending)
-        return response
+        session[LINK_KEY] = pending
+        return redirect(url_for("daccount.link"), 303)
     if member.is_cancelled:
         return _problem(Problem.cancelled)
     if member.is_locked(utcnow()):
@@ -150,9 +145,9 @@ def link():
         return _problem(Problem.link_expired)
     form = LoginForm()
     if form.validate_on_submit() and (member := proven_member(form)):
-        # Only the member who proved it here may link it.
-        response = make_response(begin_login(member, url_for("daccount.confirm")))
-        _keep_pending(response, pending | {"member": member.id})
+        response = begin_login(member, url_for("daccount.confirm"))
+        # Only the member who proved it here may link it, with the credentials proved here.
+        session[LINK_KEY] = pending | {"member": member.id, "proof": _proof(member)}
         return response
     status = 422 if form.errors or form.form_errors else 200
     return render_template("daccount/link.html", form=form), status
@@ -163,7 +158,11 @@ def link():
 def confirm():
     """連携登録, last step: [連携登録する] links the d-account, then WebビリングTOP."""
     pending = _pending()
-    if pending is None or pending["member"] != g.member.id:
+    if (
+        pending is None
+        or pending["member"] != g.member.id
+        or not hmac.compare_digest(pending["proof"], _proof(g.member))
+    ):
         return _problem(Problem.link_expired)
     if request.method == "GET":
         return render_template("daccount/confirm.html")
@@ -173,9 +172,8 @@ def confirm():
     flash(
         "dアカウント連携登録が完了しました。次回から「dアカウントでログイン」でログインできます。"
     )
-    response = redirect(safe_next(pending["next"] or "") or url_for("account.top"), 303)
-    response.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
-    return response
+    session.pop(LINK_KEY)
+    return redirect(safe_next(pending["next"] or "") or url_for("account.top"), 303)
 
 
 def _problem(problem: Problem):
@@ -192,32 +190,18 @@ def _redirect_uri() -> str:
     return current_app.config["EXTERNAL_BASE_URL"].rstrip("/") + path
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(
-        current_app.config["SECRET_KEY"],
-        salt="daccount-pending-link",
-        signer_kwargs={"digest_method": hashlib.sha256},
-    )
-
-
 def _pending() -> dict | None:
-    """This browser's pending link, if it is genuine, fresh and not yet used."""
-    try:
-        pending = _serializer().loads(request.cookies.get(PENDING_COOKIE, ""))
-    except BadData:
-        return None
-    if not fresh(pending["at"], utcnow()) or spent("link:" + pending["once"]):
+    """This browser's d-account waiting to be linked, if it is fresh and not yet used."""
+    pending = session.get(LINK_KEY)
+    if pending is None or not fresh(pending["at"], utcnow()) or spent("link:" + pending["once"]):
         return None
     return pending
 
 
-def _keep_pending(response, pending: dict) -> None:
-    response.set_cookie(
-        PENDING_COOKIE,
-        _serializer().dumps(pending),
-        max_age=int(VALID_FOR.total_seconds()),
-        path=PENDING_PATH,
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        httponly=True,
-        samesite="Lax",
+def _proof(member: Member) -> str:
+    """Binds a pending link to the login ID and password proved at 連携登録, so that changing
+    either (by any way) voids it on the server. Keyed: the session is signed, not encrypted."""
+    signer = Signer(
+        current_app.config["SECRET_KEY"], salt="daccount-link", digest_method=hashlib.sha256
     )
+    return signer.get_signature(f"{member.login_id_key}\0{member.password_hash}").decode()
