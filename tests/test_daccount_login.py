@@ -568,6 +568,24 @@ def test_a_credential_change_voids_a_link_waiting_for_its_confirm(app, client):
     assert member().d_account_subject is None
 
 
+def test_a_password_hash_upgraded_while_linking_keeps_the_link(client):
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    in_db(
+        lambda: (
+            Member.update(password_hash=weak, d_account_linked=False, d_account_subject=None)
+            .where(Member.login_id == "taro0001")
+            .execute()
+        )
+    )
+    d_login(client, UNLINKED)
+    link_form(client, "taro0001", PASSWORD)  # the hash is upgraded here
+    assert member().password_hash != weak
+    assert confirm_link(client).headers["Location"] == "/"
+    assert member().d_account_subject == UNLINKED
+
+
 def test_a_half_finished_link_does_not_outlive_another_members_login(tmp_path, op):
     """On the real server, through a browser's cookie jar: person A leaves at 連携登録 with a
     d-account no member holds; hanako logs in and out on that browser within the 10 minutes;
