@@ -56,6 +56,7 @@ def start_login_session(member: Member) -> bool:
         )
     session.clear()
     session[SESSION_KEY] = token
+    g.login_changed = True
     return True
 
 
@@ -63,6 +64,7 @@ def end_login_session() -> None:
     if g.login is not None:
         LoginSession.delete().where(LoginSession.id == g.login.id).execute()
     session.clear()
+    g.login_changed = True
 
 
 def after_credential_change(member: Member) -> str:
@@ -114,6 +116,16 @@ def load_login() -> None:
     if now - login.last_seen_at >= TOUCH_EVERY:
         LoginSession.update(last_seen_at=now).where(LoginSession.id == login.id).execute()
     g.login, g.member = login, login.member
+
+
+def forget_kept_pages(response):
+    """After every request: when this browser's login changed hands (a login started or ended,
+    or a session was found ended: timed out, purged, ended elsewhere), the browser drops the
+    pages it kept for Back (app.py: confirm steps answering a POST, a secret answer among them),
+    so the next person's Back finds none. The member's own live session keeps them."""
+    if g.get("login_changed") or g.get("login_expired"):
+        response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 # The session row and its member, in one query on every request.
