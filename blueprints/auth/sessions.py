@@ -165,8 +165,12 @@ def where_they_were() -> str:
 
 
 def safe_next(url: str) -> str | None:
-    """The path of `url` if it points into this site, else None (no open redirect)."""
-    parts = urlsplit(url.replace("\\", "/"))
+    """The path of `url` if it points into this site, else None (no open redirect, and no
+    error for a malformed address such as "http://[")."""
+    try:
+        parts = urlsplit(url.replace("\\", "/"))
+    except ValueError:
+        return None
     if parts.netloc and parts.netloc != request.host:
         return None
     if parts.scheme not in ("", "http", "https") or not parts.path.startswith("/"):
