@@ -299,3 +299,15 @@ def test_a_malformed_next_is_ignored_by_the_d_account_login(tmp_path, app, url):
         assert authorization.status_code == 303
         back = client.get(path_of(sign_in(authorization.headers["Location"])))
         assert back.status_code == 303 and back.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("state", ["é", "\x00", "あ" * 100], ids=["latin", "nul", "kana"])
+def test_a_state_of_any_characters_from_the_provider_is_a_mismatch(tmp_path, app, state):
+    """The callback's state is compared as bytes: hmac.compare_digest refuses non-ASCII text."""
+    with provider() as op:
+        with_op = make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"], **op.settings)
+        client = with_op.test_client()
+        client.get("/login/d-account")
+        back = client.get("/login/d-account/callback", query_string={"state": state, "code": "x"})
+        assert back.status_code == 400
+        assert "ログインの手続きを確認できません" in back.get_data(as_text=True)
