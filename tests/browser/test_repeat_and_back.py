@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from flask import request
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from blueprints.cancel.forms import REASONS
 from clock import utcnow
@@ -27,14 +27,13 @@ NEW_ADDRESS = "jiro@example.net"
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(playwright):
     """Chromium as a phone has it: Playwright turns the back/forward cache off by default."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            **CHROMIUM, ignore_default_args=["--disable-back-forward-cache"]
-        )
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(
+        **CHROMIUM, ignore_default_args=["--disable-back-forward-cache"]
+    )
+    yield browser
+    browser.close()
 
 
 def history(kind: str) -> int:
