@@ -9,7 +9,8 @@ from clock import utcnow
 from hashing import hash_secret, hasher
 from models import LoginSession, Member
 
-from .conftest import HX, PASSWORD, in_db, log_in, post, token_in
+from .conftest import HX, PASSWORD, in_db, log_in, make_app, post, token_in
+from .oidc_provider import LINKED, path_of, provider, sign_in
 
 NEUTRAL = "ログインIDまたはログインパスワードが正しくありません。"
 
@@ -249,3 +250,64 @@ def test_login_posts_are_rate_limited_per_client(app):
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "192.0.2.7"  # another phone
     assert log_in(other, "nobody99", "x").status_code == 422
+
+
+# A malformed address where the app reads one (next, HX-Current-URL, Referer) is ignored: the
+# member lands on the page they would without it. urlsplit() raises on "[" without "]".
+MALFORMED = ["http://[", "http://[x", "//[", "http://[::1"]
+
+
+@pytest.mark.parametrize("url", MALFORMED)
+def test_a_malformed_next_is_ignored(client, url):
+    page = client.get("/login", query_string={"next": url})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="next" type="hidden" value=""' in html
+    token = token_in(html)
+    data = {"csrf_token": token, "login_id": "taro0001", "password": PASSWORD, "next": url}
+    assert client.post("/login", data=data).headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("url", MALFORMED)
+def test_a_malformed_hx_current_url_or_referer_is_ignored(client, url):
+    hx = client.get("/account", headers={**HX, "HX-Current-URL": url})
+    assert hx.status_code == 200 and hx.headers["HX-Redirect"] == "/login?next=/account"
+    log_in(client)
+    token = token_in(client.get("/account/phone").get_data(as_text=True))
+    in_db(lambda: LoginSession.delete().execute())  # the session ends meanwhile
+    ended = client.post(
+        "/account/phone/confirm",
+        data={"csrf_token": token, "new_phone": "090-1234-5678"},
+        headers={"Referer": url},
+    )
+    assert ended.status_code == 303 and ended.headers["Location"] == "/login?next=/account"
+
+
+@pytest.mark.parametrize("url", MALFORMED)
+def test_a_malformed_next_is_ignored_by_the_d_account_login(tmp_path, app, url):
+    with provider() as op:
+        taro = Member.login_id == "taro0001"
+        in_db(
+            lambda: (
+                Member.update(d_account_issuer=op.issuer, d_account_subject=LINKED)
+                .where(taro)
+                .execute()
+            )
+        )
+        with_op = make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"], **op.settings)
+        client = with_op.test_client()
+        authorization = client.get("/login/d-account", query_string={"next": url})
+        assert authorization.status_code == 303
+        back = client.get(path_of(sign_in(authorization.headers["Location"])))
+        assert back.status_code == 303 and back.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("state", ["é", "\x00", "あ" * 100], ids=["latin", "nul", "kana"])
+def test_a_state_of_any_characters_from_the_provider_is_a_mismatch(tmp_path, app, state):
+    """The callback's state is compared as bytes: hmac.compare_digest refuses non-ASCII text."""
+    with provider() as op:
+        with_op = make_app(tmp_path, DATABASE_URL=app.config["DATABASE_URL"], **op.settings)
+        client = with_op.test_client()
+        client.get("/login/d-account")
+        back = client.get("/login/d-account/callback", query_string={"state": state, "code": "x"})
+        assert back.status_code == 400
+        assert "ログインの手続きを確認できません" in back.get_data(as_text=True)

@@ -579,6 +579,22 @@ def test_another_members_lines_are_untouchable(app, member_client):
     assert "075-234-5678" in page and "03-1234-5678" not in page
 
 
+@pytest.mark.parametrize("digits", [25, 5000])  # past SQLite's integers; past int()'s limit
+def test_a_forged_id_of_any_length_is_refused_as_unknown(member_client, digits):
+    huge = "1" * digits
+    good = staged("NTT東日本", "0312345679")
+    shown = member_client.get(f"/account/lines?staged={huge}:0312345679")  # a link can say so
+    assert shown.status_code == 200 and rules.MALFORMED in shown.get_data(as_text=True)
+    for url in ("/account/lines/confirm", "/account/lines"):
+        refused = post(member_client, url, {"staged": [good, f"{huge}:0312345678"]}, HX)
+        assert refused.status_code == 422 and rules.MALFORMED in refused.get_data(as_text=True)
+    typed = post(member_client, "/account/lines/stage", {"company": huge, "number": "0312345679"})
+    assert typed.status_code == 422
+    assert "ご契約会社を選択してください。" in typed.get_data(as_text=True)
+    kept = post(member_client, "/account/lines/unstage", {"staged": [good], "remove": huge}, HX)
+    assert kept.status_code == 200 and "03-1234-5679" in kept.get_data(as_text=True)
+
+
 def test_a_forged_staged_list_longer_than_any_real_one_is_cut(member_client):
     lines = [f"{company()}:03{60000000 + i}" for i in range(1000)]
     response = post(member_client, "/account/lines/confirm", {"staged": lines}, HX)

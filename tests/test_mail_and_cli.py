@@ -319,3 +319,35 @@ def test_init_db_keeps_existing_data(cli):
 
 def test_create_app_returns_a_flask_app(app):
     assert isinstance(app, Flask)
+
+
+def test_import_lines_refuses_cells_too_long_for_the_registry(tmp_path, cli):
+    """Any length of cell gets a message naming its row, the cell cut short (never a
+    traceback, never 200,000 characters on the operator's terminal), and nothing imported: a
+    name longer than its column (255) would be refused by PostgreSQL, a cell over 131,072
+    characters stopped the csv module."""
+    before = in_db(LineRecord.select().count)
+    csv = (
+        "company,number,holder,representative\n"
+        "KDDI,0355550001,見本 一郎,\n"
+        f"KDDI,0355550002,{'見' * 256},\n"
+        f"KDDI,0355550003,{'x' * 200_000},\n"
+        f"{'K' * 131_073},0355550004,見本 一郎,\n"
+        f"KDDI,{'0' * 200_000},見本 一郎,\n"
+    )
+    result = cli("import-lines", write(tmp_path, csv))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    for expected in (
+        "3行目: 名義が長すぎます（255文字まで）。",
+        "4行目: 名義が長すぎます（255文字まで）。",
+        "5行目: ご契約会社が長すぎます（255文字まで）。",
+        f"6行目: 電話番号「{'0' * 30}…」が正しくありません。",
+        "4件の誤りがあるため、何も取り込んでいません。",
+    ):
+        assert expected in result.output
+    assert len(result.output) < 1000
+    assert in_db(LineRecord.select().count) == before
+    # As long as the columns allow, it is taken as it is.
+    fits = f"company,number,holder,representative\nKDDI,0355550002,{'見' * 255},\n"
+    assert cli("import-lines", write(tmp_path, fits)).exit_code == 0
+    assert len(in_db(lambda: LineRecord.get(LineRecord.number == "0355550002").holder_name)) == 255

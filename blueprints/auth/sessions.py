@@ -66,6 +66,7 @@ def start_login_session(member: Member) -> bool:
     if link is not None and link["member"] == member.id:
         session[LINK_KEY] = link
     session[SESSION_KEY] = token
+    g.login_changed = True
     return True
 
 
@@ -73,6 +74,7 @@ def end_login_session() -> None:
     if g.login is not None:
         LoginSession.delete().where(LoginSession.id == g.login.id).execute()
     session.clear()
+    g.login_changed = True
 
 
 def after_credential_change(member: Member) -> tuple[str, int]:
@@ -129,6 +131,16 @@ def load_login() -> None:
     g.login, g.member = login, login.member
 
 
+def forget_kept_pages(response):
+    """After every request: when this browser's login changed hands (a login started or ended,
+    or a session was found ended: timed out, purged, ended elsewhere), the browser drops the
+    pages it kept for Back (app.py: confirm steps answering a POST, a secret answer among them),
+    so the next person's Back finds none. The member's own live session keeps them."""
+    if g.get("login_changed") or g.get("login_expired"):
+        response.headers["Clear-Site-Data"] = '"cache"'
+    return response
+
+
 # The session row and its member, in one query on every request.
 _find_login = Prepared(
     lambda token_hash: (
@@ -166,8 +178,12 @@ def where_they_were() -> str:
 
 
 def safe_next(url: str) -> str | None:
-    """The path of `url` if it points into this site, else None (no open redirect)."""
-    parts = urlsplit(url.replace("\\", "/"))
+    """The path of `url` if it points into this site, else None (no open redirect, and no
+    error for a malformed address such as "http://[")."""
+    try:
+        parts = urlsplit(url.replace("\\", "/"))
+    except ValueError:
+        return None
     if parts.netloc and parts.netloc != request.host:
         return None
     if parts.scheme not in ("", "http", "https") or not parts.path.startswith("/"):

@@ -13,7 +13,14 @@ from models import Member, PendingLogin
 from . import bp
 from .forms import LoginForm, SecretAnswerForm
 from .login import check_member_secret, check_password
-from .sessions import digest, end_login_session, load_login, safe_next, start_login_session
+from .sessions import (
+    digest,
+    end_login_session,
+    forget_kept_pages,
+    load_login,
+    safe_next,
+    start_login_session,
+)
 
 FAILED = "ログインIDまたはログインパスワードが正しくありません。"
 CANCELLED = "Webビリングは解約済みのため、ログインできません。"
@@ -24,6 +31,7 @@ USED = "このログインの手続きは完了済みか、無効になりまし
 EXPIRED = "秘密の質問への回答の有効期限（10分）が過ぎました。" + AGAIN
 
 bp.before_app_request(load_login)
+bp.after_app_request(forget_kept_pages)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -87,11 +95,7 @@ def login_secret():
 def logout():
     end_login_session()
     flash("ログアウトしました。")
-    response = redirect(url_for("auth.login"), 303)
-    # The pages kept in this browser for Back (app.py: confirm steps answering a POST, a
-    # secret answer among them) go too: on a shared phone the next person's Back finds none.
-    response.headers["Clear-Site-Data"] = '"cache"'
-    return response
+    return redirect(url_for("auth.login"), 303)  # with the kept pages (forget_kept_pages)
 
 
 def begin_login(member: Member, next_url: str | None):

@@ -106,7 +106,8 @@ def callback():
     state = answer.get("state", "")
     if state and spent("state:" + state):
         return _problem(Problem.state_used)
-    if flow is None or not state or not hmac.compare_digest(state, flow["state"]):
+    # As bytes: compare_digest refuses text that is not ASCII, which a forged state may be.
+    if flow is None or not state or not hmac.compare_digest(state.encode(), flow["state"].encode()):
         return _problem(Problem.state_mismatch)
     if not fresh(flow["at"], utcnow()):
         return _problem(Problem.state_expired)

@@ -3,7 +3,7 @@ from wtforms import SelectChoice, SelectField, TelField
 
 from phones import any_number, reason
 
-from .rules import Staged
+from .rules import Staged, as_id
 
 
 class AddLineForm(FlaskForm):
@@ -23,9 +23,9 @@ class AddLineForm(FlaskForm):
 
     def candidate(self) -> Staged | None:
         """The typed line, or None with the reason on its field."""
-        company = self.company.data or ""
+        company = as_id(self.company.data or "")
         digits = any_number(self.number.data or "")
-        if not (company.isascii() and company.isdigit() and int(company) in self.companies):
+        if company not in self.companies:
             self.company.errors = ["ご契約会社を選択してください。"]
         if not (self.number.data or "").strip():
             self.number.errors = ["お客様電話番号を入力してください。"]
@@ -36,4 +36,4 @@ class AddLineForm(FlaskForm):
             ]
         if self.company.errors or self.number.errors:
             return None
-        return Staged(int(company), digits)
+        return Staged(company, digits)

@@ -43,16 +43,23 @@ FIELDS = ("ご契約会社", "電話番号", "名義", "代表番号")
 # overrides, zero-width …) and line/paragraph separators: refused in every field, and never
 # written raw to the operator's terminal.
 CONTROL = {"Cc", "Cf", "Zl", "Zp"}
+# The size of the name columns (Company.name, LineRecord.holder_name: VARCHAR(255)).
+NAME_MAX = 255
+# A cell in a message is cut after this many characters: it names the row, it need not fill
+# the terminal.
+SHOWN_MAX = 30
 
 
 def shown(cell: str) -> str:
-    """`cell` for a message on the operator's terminal: control characters escaped (\\x1b)."""
+    """`cell` for a message on the operator's terminal: control characters escaped (\\x1b),
+    cut short when long."""
+    cut = cell[:SHOWN_MAX]
     return "".join(
         (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
         if unicodedata.category(c) in CONTROL
         else c
-        for c in cell
-    )
+        for c in cut
+    ) + ("…" if len(cell) > SHOWN_MAX else "")
 
 
 def parse_registry_csv(text: str) -> tuple[list[tuple[str, str, str, str]], list[str]]:
@@ -60,6 +67,10 @@ def parse_registry_csv(text: str) -> tuple[list[tuple[str, str, str, str]], list
     message per bad row. Representatives must be in the file or already in the registry."""
     # Not splitlines(): it would also split at \x1c-\x1e, \x85 and U+2028 inside a cell.
     reader = csv.reader(io.StringIO(text, newline=""))
+    # A cell can be as long as the file, which is in memory already: the csv module's own
+    # limit (131,072 characters) would only end the import in a traceback. The names' length
+    # is checked below, as every other rule.
+    csv.field_size_limit(len(text) + 1)
     header = next(reader, None)
     if [h.strip() for h in header or []] != HEADER:
         return [], [f"1行目: 見出し行は {','.join(HEADER)} にしてください。"]
@@ -86,10 +97,14 @@ def parse_registry_csv(text: str) -> tuple[list[tuple[str, str, str, str]], list
         problems = []
         if not company:
             problems.append("ご契約会社が空です")
+        elif len(company) > NAME_MAX:
+            problems.append(f"ご契約会社が長すぎます（{NAME_MAX}文字まで）")
         if number is None:
             problems.append(f"電話番号「{shown(raw_number)}」が正しくありません")
         if not holder:
             problems.append("名義が空です")
+        elif len(cells[2].strip()) > NAME_MAX:  # stored as written (below)
+            problems.append(f"名義が長すぎます（{NAME_MAX}文字まで）")
         if representative is None:
             problems.append(f"代表番号「{shown(raw_rep)}」が正しくありません")
         if number and (company, number) in seen:

@@ -123,13 +123,19 @@ def parse_staged(values: list[str]) -> list[Staged]:
     lines = []
     for value in values:
         company, _, number = value.partition(":")
-        company_id = int(company) if company.isascii() and company.isdigit() else None
+        company_id = as_id(company)
         lines.append(Staged(company_id, any_number(number) or number[:20]))
     return lines
 
 
 def parse_ids(values: list[str]) -> set[int]:
-    return {int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 19}
+    return {id_ for v in values if (id_ := as_id(v)) is not None}
+
+
+def as_id(text: str) -> int | None:
+    """`text` as an id or index, if it is one: digits only, and fewer than 19 so that it fits
+    the database's integers (int() alone raises on a forged value over 4,300 digits)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from rendering import completed, is_htmx, render
 from . import bp
 from .changes import change_lines, company_names, registered_lines, review
 from .forms import AddLineForm
-from .rules import LineChange, parse_ids, parse_staged
+from .rules import LineChange, as_id, parse_ids, parse_staged
 
 SCREEN = "lines/_screen.html"
 STAGE = "lines/_stage.html"
@@ -97,9 +97,9 @@ def stage():
 def unstage():
     """[削除] on a staged line: take it out of the list (nothing was stored yet)."""
     form, staged, cancel = _requested()
-    index = request.form.get("remove", "")
-    if index.isascii() and index.isdigit() and int(index) < len(staged):
-        del staged[int(index)]
+    index = as_id(request.form.get("remove", ""))
+    if index is not None and index < len(staged):
+        del staged[index]
     change = review(g.member, staged, cancel)
     return _at(
         _screen("edit", form, change, 200, STAGE if is_htmx() else SCREEN), "lines.edit", change

@@ -1,23 +1,39 @@
 """A member on a flaky network taps twice and uses Back: a double tap on a final button with
 JavaScript off changes once, Back from every 完了 shows our page (never the browser's
 ERR_CACHE_MISS), and with JavaScript on Back from the line screen's confirm step returns to
-the staged list."""
+the staged list; on a shared phone, the next person's Back shows nothing of the last member's
+session, logged out or ended. Chromium runs with its back/forward cache on, as on a phone."""
 
+import contextlib
 import re
 import time
+from datetime import timedelta
 
 import pytest
+import time_machine
 from flask import request
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from blueprints.cancel.forms import REASONS
-from models import ChangeHistory, OutboxMail
+from clock import utcnow
+from models import ChangeHistory, LoginSession, OutboxMail
 
 from ..conftest import PASSWORD, in_db
+from .chromium import CHROMIUM
 from .conftest import log_in
 
 NEW_ADDRESS = "jiro@example.net"
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    """Chromium as a phone has it: Playwright turns the back/forward cache off by default."""
+    browser = playwright.chromium.launch(
+        **CHROMIUM, ignore_default_args=["--disable-back-forward-cache"]
+    )
+    yield browser
+    browser.close()
 
 
 def history(kind: str) -> int:
@@ -205,3 +221,29 @@ def test_after_logout_back_shows_no_page_kept_for_back(page: Page, live_server):
             assert "ERR_CACHE_MISS" in error.message
         assert page.get_by_text(previous).count() == 0
         assert page.get_by_text("カレー").count() == 0
+
+
+@pytest.mark.parametrize("ended", ["timed_out", "ended_elsewhere"])
+def test_the_next_person_s_back_shows_nothing_of_a_session_that_ended_without_logout(
+    page: Page, ended
+):
+    """A shared phone: taro leaves his secret Q/A at its confirm step, without logging out; his
+    session ends (timed out, or purged / ended by a password change elsewhere); hanako logs in
+    on the same browser and presses Back twice: nothing of taro's is on screen or in the page."""
+    log_in(page)
+    to_secret_confirm(page)
+    expect(page.get_by_text("よろしければ［登録する］")).to_be_visible()
+    with contextlib.ExitStack() as clock:
+        if ended == "timed_out":
+            clock.enter_context(time_machine.travel(utcnow() + timedelta(minutes=31)))
+        else:
+            in_db(lambda: LoginSession.delete().execute())
+        log_in(page, "hanako0002")
+        expect(page.get_by_text("請求 花子").first).to_be_visible()
+        for _ in range(2):
+            try:
+                page.go_back()
+            except PlaywrightError as error:  # the browser's resubmit page: nothing of ours kept
+                assert "ERR_CACHE_MISS" in error.message
+        assert page.get_by_text("よろしければ［登録する］").count() == 0
+        assert "カレー" not in page.content()  # neither as text nor in a hidden field
