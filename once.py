@@ -9,7 +9,7 @@ is answered with the step's 完了, as the first was, and changes and mails noth
 - a repeat that comes after the first committed is answered before the view runs (`init_app`'s
   hook), when it passed the CSRF check and the token is the requester's own: the logged-in
   member's, or, once the first answer ended the login (一括解約) or it timed out, the member
-  whose final forms this browser was given (the signed session cookie says so). A request
+  whose login this browser had (the signed session cookie says so). A request
   that fails CSRF is never answered as a repeat: a page elsewhere that posts a spent token,
   even the member's own, gets the stale page, and its session is untouched;
 - a repeat that runs alongside the first loses the INSERT (PostgreSQL makes it wait for the
@@ -41,7 +41,8 @@ from extensions import db
 from models import SpentToken
 
 FIELD = "once"
-# In the session: the member whose final forms this browser was given (see _requester).
+# In the session cookie from the login on (sessions.start_login_session): whose login this
+# browser had, still known once that login has ended (see _requester).
 MEMBER_KEY = "once_member"
 # step → the answer to a repeat: what the first submission's success answered (its 完了).
 _ANSWERS: dict[str, Callable[[], object]] = {}
@@ -69,8 +70,6 @@ def _signer() -> TimestampSigner:
 
 def field(step: str) -> Markup:
     """The hidden input of a final form (template global `once`)."""
-    if session.get(MEMBER_KEY) != g.member.id:  # written once, not on every page
-        session[MEMBER_KEY] = g.member.id
     value = f"{step}.{g.member.id}.{secrets.token_urlsafe(12)}"
     token = _signer().sign(value).decode()
     return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, token)
@@ -127,7 +126,7 @@ def raise_if_spent() -> None:
 
 def _requester() -> int | None:
     """Whose repeats this request may be told of: the logged-in member's, or, when the login
-    has ended (一括解約, a timeout), those of the member whose final forms this browser got."""
+    has ended (一括解約, a timeout), those of the member whose login this browser had."""
     return g.member.id if g.member is not None else session.get(MEMBER_KEY)
 
 

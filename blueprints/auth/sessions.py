@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, request, session, url_for
 
+import once
 from clock import utcnow
 from extensions import BARE_ENDPOINTS, db
 from models import LoginSession, Member, PendingLogin
@@ -66,6 +67,7 @@ def start_login_session(member: Member) -> bool:
     if link is not None and link["member"] == member.id:
         session[LINK_KEY] = link
     session[SESSION_KEY] = token
+    session[once.MEMBER_KEY] = member.id  # in this login's first cookie, not a later one
     g.login_changed = True
     return True
 
